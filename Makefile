@@ -1,0 +1,35 @@
+# rabbitmq-consumer
+GO        ?= go
+GOFLAGS   ?=
+VERSION   ?= $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null || echo 0.0.0)
+BIN       := bin
+CMDS      := $(notdir $(wildcard cmd/*))
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+
+.PHONY: all build test unit lint deps clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/ ./cmd/...
+
+deps:
+	@scripts/ensure-deps.sh
+
+# The whole test suite: installs/starts what it needs, lints, runs every test
+# with the race detector against the local RabbitMQ.
+test: deps lint
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+unit:
+	$(GO) test -race -count=1 -short ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	staticcheck ./...
+
+clean:
+	rm -rf $(BIN) dist

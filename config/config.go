@@ -1,0 +1,89 @@
+// Package config loads and checks the rabbitmq-consumer YAML configuration
+// file, the one format shared by the consumer, the log shipper and the RPC
+// client.
+package config
+
+import "sort"
+
+// Default locations.
+const (
+	DefaultPath              = "/etc/rabbitmq-consumer/rabbitmq.yml"
+	DefaultHandlersDirectory = "/usr/lib/rabbitmq-consumer/handlers"
+	DefaultSpoolDirectory    = "/var/lib/rabbitmq-consumer/spool"
+	DefaultMaxSimultaneous   = 5
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path string `yaml:"-"`
+
+	// Mock makes the consumer answer with generated responses and never run handlers.
+	Mock bool `yaml:"mock"`
+	// HandlersDirectory holds one directory per exchange (handler + contract.json).
+	HandlersDirectory string `yaml:"handlers_directory"`
+	// SpoolDirectory holds the log-shipping spool files, one set per virtual host.
+	SpoolDirectory string `yaml:"spool_directory"`
+	// Server is the RabbitMQ broker to connect to.
+	Server Server `yaml:"server"`
+	// LogServer, when set, enables shipping RPC records to a central log server.
+	LogServer *LogServer `yaml:"log_server"`
+	// VirtualHosts maps a RabbitMQ virtual host name to its settings.
+	VirtualHosts map[string]VirtualHost `yaml:"virtual_hosts"`
+}
+
+// Server is the broker connection.
+type Server struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// SSL connects with TLS (amqps), verifying the broker's certificate
+	// against the system's CAs (or the file named by SSL_CERT_FILE).
+	SSL bool `yaml:"ssl"`
+}
+
+// LogServer is the central log server that rabbitmq-consumer-logship posts to.
+type LogServer struct {
+	BaseURL  string `yaml:"base_url"`
+	APIToken string `yaml:"api_token"`
+}
+
+// VirtualHost is the configuration of one virtual host (one consumer process).
+type VirtualHost struct {
+	// Name is the RabbitMQ virtual host name (the key in virtual_hosts).
+	Name string `yaml:"-"`
+	// Queue is the queue consumed; callers use it as routing key.
+	Queue string `yaml:"queue"`
+	// MaxSimultaneousRequests is the prefetch count and concurrency bound.
+	MaxSimultaneousRequests int `yaml:"max_simultaneous_requests"`
+	// FernetKey, when set, decrypts top-level request strings that are Fernet tokens.
+	FernetKey string `yaml:"fernet_key"`
+	// Exchanges maps an exchange name (an action) to its settings.
+	Exchanges map[string]Exchange `yaml:"exchanges"`
+}
+
+// Exchange is the configuration of one exchange.
+type Exchange struct {
+	// Type is the AMQP exchange type; only "direct" is meaningful for RPC.
+	Type string `yaml:"type"`
+}
+
+// VirtualHost returns the named virtual host's settings.
+func (c *Config) VirtualHost(name string) (VirtualHost, error) {
+	vh, ok := c.VirtualHosts[name]
+	if !ok {
+		return VirtualHost{}, &Error{Path: c.Path, Key: "virtual_hosts." + name, Msg: "virtual host is not configured"}
+	}
+	return vh, nil
+}
+
+// ExchangeNames returns the virtual host's exchange names, sorted.
+func (v VirtualHost) ExchangeNames() []string {
+	names := make([]string, 0, len(v.Exchanges))
+	for n := range v.Exchanges {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const good = `
+mock: false
+server: {host: broker.example, port: 5672, username: u, password: p, ssl: false}
+virtual_hosts:
+  Trees:
+    queue: trees
+    max_simultaneous_requests: 3
+    fernet_key: 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4='
+    exchanges:
+      dx_create_tree: {type: direct}
+      dx_delete_tree: {}
+`
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rabbitmq.yml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadGood(t *testing.T) {
+	cfg, err := Load(write(t, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vh, err := cfg.VirtualHost("Trees")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vh.Name != "Trees" || vh.Queue != "trees" || vh.MaxSimultaneousRequests != 3 {
+		t.Errorf("virtual host = %+v", vh)
+	}
+	if got := vh.ExchangeNames(); strings.Join(got, ",") != "dx_create_tree,dx_delete_tree" {
+		t.Errorf("exchanges = %v", got)
+	}
+	if vh.Exchanges["dx_delete_tree"].Type != "direct" {
+		t.Errorf("default exchange type = %q", vh.Exchanges["dx_delete_tree"].Type)
+	}
+	if cfg.HandlersDirectory != DefaultHandlersDirectory || cfg.SpoolDirectory != DefaultSpoolDirectory {
+		t.Errorf("directories = %q %q", cfg.HandlersDirectory, cfg.SpoolDirectory)
+	}
+	if _, err := cfg.VirtualHost("trees"); err == nil {
+		t.Error("virtual host names must be case-sensitive")
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(write(t, "virtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Server
+	if s.Host != "localhost" || s.Port != 5672 || s.Username != "guest" || s.Password != "guest" {
+		t.Errorf("server defaults = %+v", s)
+	}
+	if cfg.VirtualHosts["v"].MaxSimultaneousRequests != DefaultMaxSimultaneous {
+		t.Errorf("max_simultaneous_requests default = %d", cfg.VirtualHosts["v"].MaxSimultaneousRequests)
+	}
+}
+
+func TestLoadEnvOverride(t *testing.T) {
+	t.Setenv("RABBITMQ_CONSUMER_SERVER_PASSWORD", "from-env")
+	t.Setenv("RABBITMQ_CONSUMER_SERVER_PORT", "5999")
+	cfg, err := Load(write(t, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Password != "from-env" || cfg.Server.Port != 5999 {
+		t.Errorf("server = %+v", cfg.Server)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, body string
+		key        string
+		line       int
+		msg        string
+	}{
+		{"yaml syntax", "server: [unclosed\n", "", 0, "not valid YAML"},
+		{"empty", "", "", 0, "file is empty"},
+		{"unknown top key", "mok: true\n", "mok", 1, "unknown key"},
+		{"unknown nested key", "virtual_hosts:\n  v:\n    queue: q\n    prefetch: 3\n", "virtual_hosts.v.prefetch", 4, "unknown key"},
+		{"unknown exchange key", "virtual_hosts: {v: {queue: q, exchanges: {e: {kind: direct}}}}\n", "virtual_hosts.v.exchanges.e.kind", 1, "unknown key"},
+		{"wrong type", "virtual_hosts: {v: {queue: q, max_simultaneous_requests: many, exchanges: {e: {}}}}\n", "", 0, "cannot unmarshal"},
+		{"no vhosts", "mock: true\n", "virtual_hosts", 0, "no virtual host"},
+		{"no queue", "virtual_hosts:\n  v:\n    exchanges: {e: {}}\n", "virtual_hosts.v.queue", 2, "must be set"},
+		{"no exchanges", "virtual_hosts: {v: {queue: q}}\n", "virtual_hosts.v.exchanges", 1, "no exchange"},
+		{"bad fernet", "virtual_hosts:\n  v:\n    queue: q\n    fernet_key: nope\n    exchanges: {e: {}}\n", "virtual_hosts.v.fernet_key", 4, "not a valid Fernet key"},
+		{"bad exchange type", "virtual_hosts: {v: {queue: q, exchanges: {e: {type: fast}}}}\n", "virtual_hosts.v.exchanges.e.type", 1, "not an exchange type"},
+		{"bad concurrency", "virtual_hosts: {v: {queue: q, max_simultaneous_requests: -1, exchanges: {e: {}}}}\n", "virtual_hosts.v.max_simultaneous_requests", 1, "out of range"},
+		{"bad log server", "log_server: {base_url: 'logs', api_token: t}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.base_url", 1, "not an http(s) URL"},
+		{"log server without token", "log_server: {base_url: 'http://x/'}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.api_token", 1, "must be set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(t, tt.body)
+			_, err := Load(path)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error = %v, want *Error", err)
+			}
+			if ce.Path != path || ce.Key != tt.key || ce.Line != tt.line || !strings.Contains(ce.Msg, tt.msg) {
+				t.Errorf("error = %+v (%q), want key %q line %d msg containing %q", ce, err, tt.key, tt.line, tt.msg)
+			}
+			if !strings.HasPrefix(err.Error(), path) {
+				t.Errorf("message %q does not start with the file path", err)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "absent.yml")
+	_, err := Load(p)
+	if err == nil || err.Error() != p+": file does not exist" {
+		t.Fatalf("error = %v", err)
+	}
+}
