@@ -1,0 +1,186 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fernet/fernet-go"
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+)
+
+// Defaults of Options.
+const (
+	DefaultDrainTimeout    = 30 * time.Second
+	DefaultMaxRequestBytes = 16 << 20
+)
+
+// Journal receives a record of every request and response, for shipping to
+// the log server. It must not block on the network.
+type Journal interface {
+	Append(rec logship.Record) error
+}
+
+// Options configure a Consumer.
+type Options struct {
+	// Config is the loaded configuration file.
+	Config *config.Config
+	// VirtualHost names the virtual host to serve.
+	VirtualHost string
+	// Handlers are Go handlers by exchange; exchanges without one use the
+	// executable handler in the handlers directory.
+	Handlers map[string]Handler
+	// Logger receives the structured log.
+	Logger zerolog.Logger
+	// Journal, if set, receives request and response records.
+	Journal Journal
+	// Notify, if set, is told of state changes in sd_notify form
+	// ("READY=1", "STATUS=...").
+	Notify func(state string)
+	// DrainTimeout bounds how long a stop waits for running requests.
+	DrainTimeout time.Duration
+	// MaxRequestBytes is the largest request body accepted.
+	MaxRequestBytes int
+	// Outcomes is how many recent outcomes are remembered for redeliveries.
+	Outcomes int
+	// Backoff paces reconnection attempts; zero means DefaultBackoff.
+	Backoff Backoff
+}
+
+// Consumer serves one virtual host.
+type Consumer struct {
+	cfg             *config.Config
+	vh              config.VirtualHost
+	routes          map[string]*route
+	keys            []*fernet.Key
+	log             zerolog.Logger
+	spool           Journal
+	notify          func(string)
+	drainTimeout    time.Duration
+	maxRequestBytes int
+	backoff         Backoff
+	hostname        string
+
+	locks    *lockTable
+	outcomes *outcomes
+
+	mu      sync.Mutex
+	current *session // the live session, nil while disconnected
+
+	inflight  sync.WaitGroup
+	nInflight atomic.Int64
+	probe     chan chan struct{}
+	abortOnce sync.Once
+	abortCh   chan struct{}
+
+	// testHookDispatch, when set, runs before each delivery is dispatched.
+	testHookDispatch func()
+}
+
+// New checks the virtual host's configuration and loads its handlers. It
+// fails with a *config.Error or a *RouteError.
+func New(opts Options) (*Consumer, error) {
+	if opts.Config == nil {
+		return nil, errors.New("consumer: no configuration")
+	}
+	vh, err := opts.Config.VirtualHost(opts.VirtualHost)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := loadRoutes(opts.Config.HandlersDirectory, vh.ExchangeNames(), opts.Handlers, opts.Config.Mock)
+	if err != nil {
+		return nil, err
+	}
+	var keys []*fernet.Key
+	if vh.FernetKey != "" {
+		k, err := fernet.DecodeKey(vh.FernetKey)
+		if err != nil {
+			return nil, &config.Error{Path: opts.Config.Path, Key: "virtual_hosts." + vh.Name + ".fernet_key", Msg: "not a valid Fernet key"}
+		}
+		keys = []*fernet.Key{k}
+	}
+	host, _ := os.Hostname()
+	c := &Consumer{
+		cfg:             opts.Config,
+		vh:              vh,
+		routes:          routes,
+		keys:            keys,
+		log:             opts.Logger.With().Str("vhost", vh.Name).Logger(),
+		spool:           opts.Journal,
+		notify:          opts.Notify,
+		drainTimeout:    opts.DrainTimeout,
+		maxRequestBytes: opts.MaxRequestBytes,
+		backoff:         opts.Backoff,
+		hostname:        host,
+		locks:           newLockTable(),
+		outcomes:        newOutcomes(opts.Outcomes),
+		probe:           make(chan chan struct{}),
+		abortCh:         make(chan struct{}),
+	}
+	if c.drainTimeout <= 0 {
+		c.drainTimeout = DefaultDrainTimeout
+	}
+	if c.maxRequestBytes <= 0 {
+		c.maxRequestBytes = DefaultMaxRequestBytes
+	}
+	if c.backoff == (Backoff{}) {
+		c.backoff = DefaultBackoff
+	}
+	if c.notify == nil {
+		c.notify = func(string) {}
+	}
+	return c, nil
+}
+
+// Exchanges lists the exchanges served, sorted.
+func (c *Consumer) Exchanges() []string { return c.vh.ExchangeNames() }
+
+// InFlight is the number of requests being processed.
+func (c *Consumer) InFlight() int { return int(c.nInflight.Load()) }
+
+// Abort makes a running stop give up waiting: running handlers are killed
+// and their messages go back to the queue. It is what a second signal does.
+func (c *Consumer) Abort() {
+	c.abortOnce.Do(func() { close(c.abortCh) })
+}
+
+// Healthy reports whether the consumer's dispatcher answers within ctx. A
+// wedged dispatcher never answers, so a watchdog that pings only when
+// Healthy returns nil lets systemd notice.
+func (c *Consumer) Healthy(ctx context.Context) error {
+	p := make(chan struct{})
+	select {
+	case c.probe <- p:
+	case <-ctx.Done():
+		return fmt.Errorf("dispatcher does not answer: %w", ctx.Err())
+	}
+	select {
+	case <-p:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("dispatcher does not answer: %w", ctx.Err())
+	}
+}
+
+func (c *Consumer) status(format string, args ...any) {
+	c.notify("STATUS=" + fmt.Sprintf(format, args...))
+}
+
+func (c *Consumer) setCurrent(s *session) {
+	c.mu.Lock()
+	c.current = s
+	c.mu.Unlock()
+}
+
+func (c *Consumer) live() *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.current
+}

@@ -1,0 +1,142 @@
+package consumer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// DefaultTimeout is a handler's timeout when its contract names none.
+const DefaultTimeout = 300 * time.Second
+
+// Contract is what a handler promises: its request and response schemas,
+// its lock attribute, its timeout, a description and examples.
+type Contract struct {
+	// Description says what the handler does.
+	Description string `json:"description"`
+	// LockAttribute names the request attribute whose value serialises
+	// requests; empty means one request at a time on the exchange.
+	LockAttribute string `json:"lock_attribute,omitempty"`
+	// TimeoutSeconds bounds one run of the handler; 0 means DefaultTimeout.
+	TimeoutSeconds float64 `json:"timeout_seconds,omitempty"`
+	// Request is the JSON Schema (draft 2020-12) of the request body.
+	Request json.RawMessage `json:"request"`
+	// Response is the JSON Schema of a successful response's data.
+	Response json.RawMessage `json:"response"`
+	// Examples are request/response pairs; mock mode answers from them.
+	Examples []Example `json:"examples,omitempty"`
+}
+
+// Example is one request and the whole response object it gets.
+type Example struct {
+	Request  json.RawMessage `json:"request"`
+	Response json.RawMessage `json:"response"`
+}
+
+// Timeout is the handler's timeout.
+func (c *Contract) Timeout() time.Duration {
+	if c.TimeoutSeconds <= 0 {
+		return DefaultTimeout
+	}
+	return time.Duration(c.TimeoutSeconds * float64(time.Second))
+}
+
+// ReadContract reads and checks a contract.json file.
+func ReadContract(path string) (*Contract, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var wrapper struct {
+		Contract
+		LockAttribute *string `json:"lock_attribute"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&wrapper); err != nil {
+		return nil, fmt.Errorf("not a valid contract: %w", err)
+	}
+	c := wrapper.Contract
+	if wrapper.LockAttribute != nil {
+		c.LockAttribute = *wrapper.LockAttribute
+	}
+	return &c, nil
+}
+
+// compiled is a contract with its schemas compiled.
+type compiled struct {
+	*Contract
+	request  *jsonschema.Schema
+	response *jsonschema.Schema
+	// defaults of the request schema, applied before validation.
+	defaults *defaults
+}
+
+// compile checks the contract's schemas and examples and compiles them.
+func compile(name string, c *Contract) (*compiled, error) {
+	if len(c.Request) == 0 {
+		return nil, fmt.Errorf("contract has no request schema")
+	}
+	if len(c.Response) == 0 {
+		return nil, fmt.Errorf("contract has no response schema")
+	}
+	req, reqDoc, err := compileSchema(name+"/request", c.Request)
+	if err != nil {
+		return nil, fmt.Errorf("request schema: %w", err)
+	}
+	resp, _, err := compileSchema(name+"/response", c.Response)
+	if err != nil {
+		return nil, fmt.Errorf("response schema: %w", err)
+	}
+	if c.TimeoutSeconds < 0 {
+		return nil, fmt.Errorf("timeout_seconds must not be negative")
+	}
+	cc := &compiled{Contract: c, request: req, response: resp, defaults: defaultsOf(reqDoc)}
+	for i, ex := range c.Examples {
+		if err := cc.checkExample(ex); err != nil {
+			return nil, fmt.Errorf("examples[%d]: %w", i, err)
+		}
+	}
+	return cc, nil
+}
+
+func (c *compiled) checkExample(ex Example) error {
+	body, err := decodeObject(ex.Request)
+	if err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	c.defaults.apply(body)
+	if errs := validate(c.request, body); len(errs) > 0 {
+		return fmt.Errorf("request does not match the request schema: %s", errs[0].Message)
+	}
+	if _, err := c.checkResponse(ex.Response); err != nil {
+		return fmt.Errorf("response: %w", err)
+	}
+	return nil
+}
+
+func compileSchema(name string, raw json.RawMessage) (*jsonschema.Schema, any, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	url := "urn:rabbitmq-consumer:" + name
+	if err := comp.AddResource(url, doc); err != nil {
+		return nil, nil, err
+	}
+	sch, err := comp.Compile(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a valid JSON Schema: %s", oneLine(err.Error()))
+	}
+	return sch, doc, nil
+}
+
+func oneLine(s string) string {
+	return string(bytes.Join(bytes.Fields([]byte(s)), []byte(" ")))
+}

@@ -1,0 +1,72 @@
+// Package consumer is the rabbitmq-consumer framework: it consumes one
+// virtual host's queue, validates each request against its exchange's
+// contract, runs the exchange's handler under its lock and timeout, and
+// publishes the reply, surviving broker trouble without losing or repeating
+// a request.
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Handler answers the requests of one exchange.
+type Handler interface {
+	// Contract describes the requests the handler takes and the responses it gives.
+	Contract() *Contract
+	// Handle answers one validated request with the whole response object
+	// (success, message, data) as JSON. A returned error, or a response that
+	// breaks the envelope or the response schema, is answered as an
+	// unexpected error.
+	Handle(ctx context.Context, call *Call) (json.RawMessage, error)
+}
+
+// Call is one request as a handler sees it.
+type Call struct {
+	// Exchange is the exchange the request was published to.
+	Exchange string
+	// CorrelationID is the caller's correlation id.
+	CorrelationID string
+	// VirtualHost is the RabbitMQ virtual host.
+	VirtualHost string
+	// Redelivered is true when the broker delivered the request before.
+	Redelivered bool
+	// Body is the request: decrypted, with schema defaults applied, validated.
+	Body json.RawMessage
+}
+
+// HandlerError is an unexpected handler failure with the details that go to
+// the log and to the log server's traceback, never to the caller.
+type HandlerError struct {
+	// Reason says what went wrong, e.g. "exited with status 3".
+	Reason string
+	// ExitStatus is the handler process's exit status, or -1.
+	ExitStatus int
+	// Stderr is the tail of the handler's standard error.
+	Stderr string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *HandlerError) Error() string {
+	s := e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// Traceback renders the details for the log server's traceback field.
+func (e *HandlerError) Traceback() string {
+	s := e.Error()
+	if e.ExitStatus >= 0 {
+		s += fmt.Sprintf("\nexit status: %d", e.ExitStatus)
+	}
+	if e.Stderr != "" {
+		s += "\nstderr (tail):\n" + e.Stderr
+	}
+	return s
+}

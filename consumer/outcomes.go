@@ -1,0 +1,99 @@
+package consumer
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+)
+
+// DefaultOutcomes is how many recent outcomes a consumer remembers.
+const DefaultOutcomes = 10000
+
+// outcomes remembers the replies of recent requests, so that a request the
+// broker delivers again (after a lost channel, say) is answered from memory
+// instead of running its handler a second time. A delivery of a request
+// that is still running waits for that run.
+type outcomes struct {
+	mu   sync.Mutex
+	max  int
+	m    map[string]*outcome
+	done *list.List // keys of finished outcomes, oldest first
+}
+
+// outcome is one request's result, finished or in progress.
+type outcome struct {
+	finished chan struct{} // closed when the first run ends
+	reply    []byte        // the reply body; nil when the run was abandoned
+	elem     *list.Element
+}
+
+func newOutcomes(max int) *outcomes {
+	if max <= 0 {
+		max = DefaultOutcomes
+	}
+	return &outcomes{max: max, m: map[string]*outcome{}, done: list.New()}
+}
+
+// outcomeKey identifies a request: its exchange, correlation id and body.
+// A request without a correlation id is never matched.
+func outcomeKey(exchange, correlationID string, body []byte) string {
+	if correlationID == "" {
+		return ""
+	}
+	h := sha256.Sum256(body)
+	return exchange + "\x00" + correlationID + "\x00" + hex.EncodeToString(h[:16])
+}
+
+// begin registers a run of key. first is true when the caller is the first
+// and must run the request; otherwise o is the earlier run to wait for.
+func (c *outcomes) begin(key string) (o *outcome, first bool) {
+	if key == "" {
+		return &outcome{finished: make(chan struct{})}, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o := c.m[key]; o != nil {
+		return o, false
+	}
+	o = &outcome{finished: make(chan struct{})}
+	c.m[key] = o
+	return o, true
+}
+
+// finish records the reply of a run and wakes those waiting for it.
+func (c *outcomes) finish(key string, o *outcome, reply []byte) {
+	o.reply = reply
+	close(o.finished)
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o.elem = c.done.PushBack(key)
+	for c.done.Len() > c.max {
+		oldest := c.done.Front()
+		delete(c.m, oldest.Value.(string))
+		c.done.Remove(oldest)
+	}
+}
+
+// abandon forgets a run that did not finish (its message went back to the
+// queue) and wakes those waiting for it with no reply.
+func (c *outcomes) abandon(key string, o *outcome) {
+	if key != "" {
+		c.mu.Lock()
+		if c.m[key] == o {
+			delete(c.m, key)
+		}
+		c.mu.Unlock()
+	}
+	close(o.finished)
+}
+
+// len is the number of outcomes remembered or in progress.
+func (c *outcomes) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}

@@ -1,0 +1,218 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// handlerGrace is how long a handler that has been told to stop (timeout,
+// forced shutdown) is waited for before it is given up on.
+const handlerGrace = 5 * time.Second
+
+// incoming is one delivery as the pipeline sees it, free of AMQP.
+type incoming struct {
+	exchange      string
+	correlationID string
+	replyTo       string
+	redelivered   bool
+	body          []byte
+}
+
+// result is what the pipeline decided for one delivery.
+type result struct {
+	// reply is the response body to publish; nil when no reply is possible.
+	reply []byte
+	// requeue gives the message back to the queue: it was not started
+	// (draining) or was killed by a forced stop.
+	requeue bool
+}
+
+// process runs the whole pipeline for one request: check, decode, decrypt,
+// apply defaults, validate, lock, run the handler, check its response.
+// stopping ends when the consumer stops taking work (a request still
+// waiting for its lock then goes back to the queue); abort ends when
+// running handlers must be killed.
+func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, in incoming) result {
+	start := time.Now()
+	if in.replyTo == "" {
+		log.Error().Int("bytes", len(in.body)).Msg("request has no reply_to property: it cannot be answered; acknowledged and dropped")
+		return result{}
+	}
+	rt := c.routes[in.exchange]
+	var (
+		obj    map[string]any
+		fields []string
+		errs   []wire.ValidationError
+	)
+	switch {
+	case in.correlationID == "":
+		errs = []wire.ValidationError{{Location: []any{}, Message: "the request has no correlation_id property", Type: "missing_correlation_id"}}
+	case rt == nil:
+		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("no handler serves exchange %q on this virtual host", in.exchange), Type: "unknown_exchange"}}
+	case len(in.body) > c.maxRequestBytes:
+		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("the request body is %d bytes, more than the limit of %d", len(in.body), c.maxRequestBytes), Type: "too_large"}}
+	default:
+		var err error
+		obj, err = decodeObject(in.body)
+		switch {
+		case errors.Is(err, errNotObject):
+			errs = []wire.ValidationError{{Location: []any{}, Message: err.Error(), Type: "object_type"}}
+		case err != nil:
+			errs = []wire.ValidationError{{Location: []any{}, Message: "the request body is not valid JSON", Type: "json_invalid"}}
+		}
+	}
+	var payload json.RawMessage
+	if obj != nil {
+		fields = decryptFields(obj, c.keys)
+		rt.defaults.apply(obj)
+		payload = masked(obj, fields)
+		errs = validate(rt.request, obj)
+	} else {
+		payload, _ = json.Marshal(truncate(string(in.body), 65536))
+	}
+	log.Info().RawJSON("request", logBody(payload)).Bool("redelivered", in.redelivered).Msg("request received")
+	c.journal(logship.Record{
+		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: payload,
+		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username,
+		Hostname: c.hostname, ExchangeName: in.exchange,
+	})
+
+	var resp any
+	var traceback string
+	if len(errs) > 0 {
+		resp = wire.ValidationFailure(errs)
+		log.Warn().Interface("errors", errs).Msg("request validation failed")
+	} else {
+		r, tb, requeue := c.answer(stopping, abort, log, rt, in, obj)
+		if requeue {
+			return result{requeue: true}
+		}
+		resp, traceback = r, tb
+	}
+	reply := mustJSON(resp)
+	ev := log.Info()
+	if traceback != "" {
+		ev = log.Error().Str("traceback", traceback)
+	}
+	ev.RawJSON("response", logBody(reply)).Dur("duration", time.Since(start)).Msg("request answered")
+	rec := logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: reply}
+	if traceback != "" {
+		rec.Traceback = &traceback
+	}
+	c.journal(rec)
+	return result{reply: reply}
+}
+
+// answer produces the response of a valid request: from the mock, or by
+// running the handler under its lock.
+func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp wire.Response, traceback string, requeue bool) {
+	if c.cfg.Mock {
+		r, err := rt.mockResponse(obj)
+		if err != nil {
+			return wire.UnexpectedFailure(), "mock: " + err.Error(), false
+		}
+		return r, "", false
+	}
+	unlock, err := c.locks.lock(stopping, lockKey(rt, obj))
+	if err != nil {
+		log.Info().Msg("consumer stopping before the request started: returned to the queue")
+		return wire.Response{}, "", true
+	}
+	defer unlock()
+	body, _ := json.Marshal(obj)
+	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: body}
+	raw, err := c.run(abort, log, rt, call)
+	if err == nil {
+		if resp, err = rt.checkResponse(raw); err != nil {
+			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
+		}
+	}
+	if err != nil {
+		if abort.Err() != nil {
+			log.Warn().Err(err).Msg("handler killed by a forced stop: the request goes back to the queue")
+			return wire.Response{}, "", true
+		}
+		var he *HandlerError
+		if errors.As(err, &he) {
+			return wire.UnexpectedFailure(), he.Traceback(), false
+		}
+		return wire.UnexpectedFailure(), err.Error(), false
+	}
+	return resp, "", false
+}
+
+// run runs the handler with its timeout and waits for it.
+func (c *Consumer) run(abort context.Context, log zerolog.Logger, rt *route, call *Call) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(abort, rt.Timeout())
+	defer cancel()
+	ctx = log.WithContext(ctx)
+	type ran struct {
+		raw json.RawMessage
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		raw, err := rt.handler.Handle(ctx, call)
+		done <- ran{raw, err}
+	}()
+	select {
+	case r := <-done:
+		return r.raw, r.err
+	case <-ctx.Done():
+	}
+	reason := fmt.Sprintf("handler timed out after %v", rt.Timeout())
+	if abort.Err() != nil {
+		reason = "handler stopped: consumer stopping"
+	}
+	grace := time.NewTimer(handlerGrace)
+	defer grace.Stop()
+	select {
+	case r := <-done:
+		var he *HandlerError
+		if errors.As(r.err, &he) {
+			return nil, he
+		}
+		return nil, &HandlerError{Reason: reason, ExitStatus: -1}
+	case <-grace.C:
+		log.Error().Msg("handler did not stop within " + handlerGrace.String() + " of its deadline; giving up on it")
+		return nil, &HandlerError{Reason: reason + " and did not stop", ExitStatus: -1}
+	}
+}
+
+// lockKey is the lock a request takes: its exchange's, or the exchange's
+// for the value of the lock attribute.
+func lockKey(rt *route, obj map[string]any) string {
+	if rt.LockAttribute == "" {
+		return rt.exchange
+	}
+	v, _ := json.Marshal(obj[rt.LockAttribute])
+	return rt.exchange + "\x00" + string(v)
+}
+
+// logBody keeps logged bodies short.
+func logBody(b []byte) []byte {
+	const max = 4096
+	if len(b) <= max {
+		return b
+	}
+	s, _ := json.Marshal(fmt.Sprintf("%s... (%d bytes)", b[:max], len(b)))
+	return s
+}
+
+func (c *Consumer) journal(rec logship.Record) {
+	if c.spool == nil || rec.CorrelationID == "" {
+		return
+	}
+	rec.Time = time.Now().UTC()
+	if err := c.spool.Append(rec); err != nil {
+		c.log.Error().Err(err).Str("correlation_id", rec.CorrelationID).Msg("cannot write log record to the spool")
+	}
+}

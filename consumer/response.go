@@ -1,0 +1,65 @@
+package consumer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// errBadResponse is wrapped by every way a handler's response can break the
+// envelope or its schema.
+var errBadResponse = errors.New("handler response breaks the contract")
+
+// checkResponse parses a handler's whole response object and checks it:
+// exactly success (bool), message (string) and data; on success, data must
+// match the response schema.
+func (c *compiled) checkResponse(raw []byte) (wire.Response, error) {
+	v, err := decodeAny(raw)
+	if err != nil {
+		return wire.Response{}, fmt.Errorf("%w: not valid JSON: %v", errBadResponse, err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return wire.Response{}, fmt.Errorf("%w: not a JSON object", errBadResponse)
+	}
+	var extra []string
+	for k := range obj {
+		if k != "success" && k != "message" && k != "data" {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return wire.Response{}, fmt.Errorf("%w: unknown keys %s", errBadResponse, strings.Join(extra, ", "))
+	}
+	success, ok := obj["success"].(bool)
+	if !ok {
+		return wire.Response{}, fmt.Errorf("%w: \"success\" must be a boolean", errBadResponse)
+	}
+	msg, ok := obj["message"].(string)
+	if !ok {
+		return wire.Response{}, fmt.Errorf("%w: \"message\" must be a string", errBadResponse)
+	}
+	data, present := obj["data"]
+	if !present {
+		return wire.Response{}, fmt.Errorf("%w: \"data\" is missing", errBadResponse)
+	}
+	if success {
+		if errs := validate(c.response, data); len(errs) > 0 {
+			parts := make([]string, 0, len(errs))
+			for _, e := range errs {
+				parts = append(parts, fmt.Sprintf("data%v: %s", e.Location, e.Message))
+			}
+			return wire.Response{}, fmt.Errorf("%w: %s", errBadResponse, strings.Join(parts, "; "))
+		}
+	}
+	d, err := json.Marshal(data)
+	if err != nil {
+		return wire.Response{}, fmt.Errorf("%w: %v", errBadResponse, err)
+	}
+	return wire.Response{Success: success, Message: msg, Data: d}, nil
+}

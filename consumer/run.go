@@ -1,0 +1,287 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// ErrDrainTimeout is returned by Run when a stop gave up on running
+// requests (drain timeout or Abort); their messages went back to the queue.
+var ErrDrainTimeout = errors.New("stopped before every running request finished; their messages went back to the queue")
+
+// Run serves the virtual host until ctx is done, reconnecting whenever the
+// broker goes away. When ctx is done it stops taking requests, lets running
+// ones finish within the drain timeout (or until Abort), answers and
+// acknowledges them, and returns nil; requests not started stay in the
+// queue. It fails at once only when the first connection is refused in a
+// way retrying cannot fix (*BrokerRefusedError).
+func (c *Consumer) Run(ctx context.Context) error {
+	stopping, stop := context.WithCancel(context.Background())
+	defer stop()
+	abort, abortNow := context.WithCancel(context.Background())
+	defer abortNow()
+
+	served := false
+	attempt := 0
+	var lastErr string
+	for ctx.Err() == nil {
+		s, err := c.connect(ctx)
+		if err != nil {
+			var refused *BrokerRefusedError
+			if !served && errors.As(err, &refused) {
+				return err
+			}
+			attempt++
+			if err.Error() != lastErr {
+				c.log.Error().Err(err).Int("attempt", attempt).Msg("cannot connect; retrying")
+				lastErr = err.Error()
+			}
+			delay := c.backoff.Delay(attempt, nil)
+			c.status("reconnecting, attempt %d: %v", attempt, err)
+			if !c.sleep(ctx, delay) {
+				break
+			}
+			continue
+		}
+		if attempt > 0 {
+			c.log.Info().Int("attempts", attempt).Msg("connected again")
+		}
+		attempt, lastErr = 0, ""
+		c.setCurrent(s)
+		if !served {
+			served = true
+			c.notify("READY=1")
+		}
+		c.status("consuming %d exchanges on queue %s", len(c.routes), c.vh.Queue)
+		c.log.Info().Str("queue", c.vh.Queue).Strs("exchanges", c.Exchanges()).Int("prefetch", c.vh.MaxSimultaneousRequests).Msg("consuming")
+		reason := c.serve(ctx, stopping, abort, s)
+		if ctx.Err() != nil {
+			return c.drain(s, stop, abortNow)
+		}
+		c.setCurrent(nil)
+		s.kill()
+		c.log.Warn().Str("reason", reason).Msg("connection lost; reconnecting")
+		c.status("reconnecting: %s", reason)
+	}
+	return c.drain(nil, stop, abortNow)
+}
+
+// sleep waits d, answering health probes; false if ctx ended first.
+func (c *Consumer) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		case p := <-c.probe:
+			close(p)
+		}
+	}
+}
+
+// serve dispatches the session's deliveries until the session breaks or
+// ctx ends, and says why it stopped.
+func (c *Consumer) serve(ctx, stopping, abort context.Context, s *session) string {
+	for {
+		select {
+		case <-ctx.Done():
+			return "stopping"
+		case p := <-c.probe:
+			close(p)
+		case err := <-s.connClosed:
+			return "connection closed: " + amqpReason(err)
+		case err := <-s.chClosed:
+			return "channel closed: " + amqpReason(err)
+		case tag := <-s.cancelled:
+			return fmt.Sprintf("the broker cancelled consumer %s (queue %s deleted?)", tag, c.vh.Queue)
+		case d, ok := <-s.deliveries:
+			if !ok {
+				return "delivery channel closed"
+			}
+			if c.testHookDispatch != nil {
+				c.testHookDispatch()
+			}
+			c.dispatch(stopping, abort, s, d)
+		}
+	}
+}
+
+func amqpReason(err *amqp.Error) string {
+	if err == nil {
+		return "closed normally"
+	}
+	return fmt.Sprintf("%d %s", err.Code, err.Reason)
+}
+
+// dispatch handles one delivery in its own goroutine; the prefetch bounds
+// how many run at once.
+func (c *Consumer) dispatch(stopping, abort context.Context, s *session, d amqp.Delivery) {
+	c.inflight.Add(1)
+	c.nInflight.Add(1)
+	go func() {
+		defer c.inflight.Done()
+		defer c.nInflight.Add(-1)
+		c.handle(stopping, abort, s, d)
+	}()
+}
+
+// handle answers one delivery, running its handler at most once per
+// process: a request delivered again is answered from its outcome.
+func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
+	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, body: d.Body}
+	log := c.log.With().Str("exchange", in.exchange).Str("correlation_id", in.correlationID).Logger()
+	key := outcomeKey(in.exchange, in.correlationID, in.body)
+	o, first := c.outcomes.begin(key)
+	if !first {
+		log.Info().Bool("redelivered", d.Redelivered).Msg("request delivered again: answering from its first run, not running the handler again")
+		select {
+		case <-o.finished:
+		case <-abort.Done():
+		}
+		if o.reply == nil {
+			c.settle(s, d, log, result{requeue: true})
+			return
+		}
+		c.settle(s, d, log, result{reply: o.reply})
+		return
+	}
+	res := c.process(stopping, abort, log, in)
+	if res.requeue {
+		c.outcomes.abandon(key, o)
+	} else {
+		c.outcomes.finish(key, o, res.reply)
+	}
+	c.settle(s, d, log, res)
+}
+
+// settle publishes the reply and then acknowledges the delivery, or gives
+// it back to the queue. The reply goes out on the live session even when the
+// delivery's own session is gone; the acknowledgement can only go on the
+// delivery's session, so such a request is delivered again and answered
+// from its outcome.
+func (c *Consumer) settle(s *session, d amqp.Delivery, log zerolog.Logger, res result) {
+	if res.requeue {
+		if err := d.Nack(false, true); err != nil && s.alive() {
+			log.Warn().Err(err).Msg("cannot return the request to the queue")
+		}
+		return
+	}
+	if res.reply != nil {
+		if err := c.publish(d, res.reply); err != nil {
+			// Not acknowledged: the broker delivers it again and its
+			// outcome answers it, without running the handler again.
+			log.Warn().Err(err).Msg("cannot publish the reply now; it is sent when the request is delivered again")
+			_ = d.Nack(false, true)
+			return
+		}
+	}
+	if err := d.Ack(false); err != nil {
+		log.Info().Err(err).Msg("cannot acknowledge on the request's lost channel; the broker will redeliver it and it is answered from its outcome")
+	}
+}
+
+// publish sends a reply on the live session: to the request's exchange with
+// routing key reply_to, or through the default exchange for direct reply-to.
+func (c *Consumer) publish(d amqp.Delivery, reply []byte) error {
+	s := c.live()
+	if s == nil {
+		return errors.New("not connected")
+	}
+	exchange := d.Exchange
+	if wire.IsDirectReplyTo(d.ReplyTo) {
+		exchange = ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.ch.PublishWithContext(ctx, exchange, d.ReplyTo, false, false, amqp.Publishing{
+		ContentType:   wire.ContentType,
+		CorrelationId: d.CorrelationId,
+		Body:          reply,
+	})
+}
+
+// drain stops a Run: cancel the consumer, return what was delivered but
+// not started, wait for running requests within the drain timeout (or
+// Abort), then close.
+func (c *Consumer) drain(s *session, stop, abortNow context.CancelFunc) error {
+	c.notify("STOPPING=1")
+	n := c.InFlight()
+	c.status("draining %d requests", n)
+	c.log.Info().Int("in_flight", n).Dur("drain_timeout", c.drainTimeout).Msg("stopping: no new requests; finishing those running")
+	if s != nil && s.alive() {
+		cancelled := make(chan struct{})
+		go func() {
+			defer close(cancelled)
+			_ = s.ch.Cancel(s.tag, false)
+		}()
+		select {
+		case <-cancelled:
+		case <-time.After(5 * time.Second):
+		}
+		// Deliveries that arrived before the cancel took effect were not
+		// started: they go back to the queue for the next process.
+	flush:
+		for {
+			select {
+			case d, ok := <-s.deliveries:
+				if !ok {
+					break flush
+				}
+				_ = d.Nack(false, true)
+			default:
+				break flush
+			}
+		}
+	}
+	stop() // requests waiting for their lock go back to the queue
+	done := make(chan struct{})
+	go func() {
+		c.inflight.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(c.drainTimeout)
+	defer timer.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-timer.C:
+			err = ErrDrainTimeout
+			break wait
+		case <-c.abortCh:
+			err = ErrDrainTimeout
+			break wait
+		case p := <-c.probe:
+			close(p)
+		}
+	}
+	if err != nil {
+		c.log.Error().Int("in_flight", c.InFlight()).Msg("drain timeout or second signal: killing running handlers; their requests go back to the queue")
+		abortNow()
+		select {
+		case <-done:
+		case <-time.After(handlerGrace + time.Second):
+		}
+	}
+	c.setCurrent(nil)
+	if s != nil {
+		if s.alive() {
+			_ = s.ch.Close()
+		}
+		s.kill()
+	}
+	c.log.Info().Msg("stopped")
+	return err
+}

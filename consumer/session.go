@@ -1,0 +1,197 @@
+package consumer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// dialTimeout bounds the TCP and TLS handshake with the broker.
+const dialTimeout = 10 * time.Second
+
+// heartbeat is the AMQP heartbeat interval: a dead peer is noticed within
+// about twice this.
+const heartbeat = 10 * time.Second
+
+// session is one connection and channel with its consumer registered.
+// Deliveries belong to the session they came on: they can be acknowledged
+// only while it lives.
+type session struct {
+	conn       *amqp.Connection
+	ch         *amqp.Channel
+	tag        string
+	deliveries <-chan amqp.Delivery
+	connClosed chan *amqp.Error
+	chClosed   chan *amqp.Error
+	cancelled  chan string
+	dead       chan struct{} // closed when the session is given up
+	deadOnce   atomic.Bool
+}
+
+func (s *session) kill() {
+	if s.deadOnce.CompareAndSwap(false, true) {
+		close(s.dead)
+		_ = s.conn.Close()
+	}
+}
+
+func (s *session) alive() bool {
+	select {
+	case <-s.dead:
+		return false
+	default:
+		return !s.conn.IsClosed()
+	}
+}
+
+// BrokerRefusedError is a connection the broker (or its certificate)
+// refused in a way that retrying cannot fix: bad credentials, a virtual host
+// that does not exist, a certificate that does not verify.
+type BrokerRefusedError struct {
+	Err error
+}
+
+func (e *BrokerRefusedError) Error() string { return e.Err.Error() }
+func (e *BrokerRefusedError) Unwrap() error { return e.Err }
+
+var sessionSeq atomic.Int64
+
+// connect opens a session: connection, channel, prefetch, topology, consumer.
+func (c *Consumer) connect(ctx context.Context) (*session, error) {
+	srv := c.cfg.Server
+	uri := amqp.URI{Scheme: "amqp", Host: srv.Host, Port: srv.Port, Username: srv.Username, Password: srv.Password, Vhost: c.vh.Name}
+	host, _ := os.Hostname()
+	cfg := amqp.Config{
+		Vhost:     c.vh.Name,
+		Heartbeat: heartbeat,
+		Locale:    "en_US",
+		Dial:      amqp.DefaultDial(dialTimeout),
+		Properties: amqp.Table{
+			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, host, os.Getpid()),
+			"product":         "rabbitmq-consumer",
+		},
+	}
+	if srv.SSL {
+		uri.Scheme = "amqps"
+		cfg.TLSClientConfig = &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
+	}
+	conn, err := amqp.DialConfig(uri.String(), cfg)
+	if err != nil {
+		return nil, classifyDial(fmt.Sprintf("%s:%d", srv.Host, srv.Port), c.vh.Name, err)
+	}
+	s := &session{conn: conn, dead: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			s.kill()
+		}
+	}()
+	if err := c.declare(s); err != nil {
+		return nil, err
+	}
+	s.tag = fmt.Sprintf("rabbitmq-consumer-%s-%d-%d", host, os.Getpid(), sessionSeq.Add(1))
+	s.deliveries, err = s.ch.Consume(c.vh.Queue, s.tag, false, false, false, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("consume queue %q: %w", c.vh.Queue, err)
+	}
+	ok = true
+	return s, nil
+}
+
+// declare opens the channel, sets the prefetch and declares the durable
+// queue and the exchanges, binding each to the queue with the queue's name
+// as routing key. An exchange or queue that already exists with other
+// properties (declared by another program) is used as it is.
+func (c *Consumer) declare(s *session) error {
+	open := func() error {
+		ch, err := s.conn.Channel()
+		if err != nil {
+			return fmt.Errorf("open channel: %w", err)
+		}
+		if err := ch.Qos(c.vh.MaxSimultaneousRequests, 0, false); err != nil {
+			return fmt.Errorf("set prefetch: %w", err)
+		}
+		s.ch = ch
+		return nil
+	}
+	// try runs a declaration; on PRECONDITION_FAILED (existing with other
+	// properties) it reopens the channel and checks existence passively.
+	try := func(what string, declare, passive func(*amqp.Channel) error) error {
+		err := declare(s.ch)
+		var ae *amqp.Error
+		if errors.As(err, &ae) && ae.Code == amqp.PreconditionFailed {
+			c.log.Warn().Str("reason", ae.Reason).Msg(what + " exists with other properties; using it as it is")
+			if err := open(); err != nil {
+				return err
+			}
+			err = passive(s.ch)
+		}
+		if err != nil {
+			return fmt.Errorf("declare %s: %w", what, err)
+		}
+		return nil
+	}
+	if err := open(); err != nil {
+		return err
+	}
+	q := c.vh.Queue
+	if err := try("queue "+strconv.Quote(q),
+		func(ch *amqp.Channel) error { _, err := ch.QueueDeclare(q, true, false, false, false, nil); return err },
+		func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
+			return err
+		},
+	); err != nil {
+		return err
+	}
+	for _, name := range c.vh.ExchangeNames() {
+		typ := c.vh.Exchanges[name].Type
+		if err := try("exchange "+strconv.Quote(name),
+			func(ch *amqp.Channel) error { return ch.ExchangeDeclare(name, typ, true, false, false, false, nil) },
+			func(ch *amqp.Channel) error {
+				return ch.ExchangeDeclarePassive(name, typ, true, false, false, false, nil)
+			},
+		); err != nil {
+			return err
+		}
+		if err := s.ch.QueueBind(q, q, name, false, nil); err != nil {
+			return fmt.Errorf("bind queue %q to exchange %q: %w", q, name, err)
+		}
+	}
+	s.connClosed = s.conn.NotifyClose(make(chan *amqp.Error, 1))
+	s.chClosed = s.ch.NotifyClose(make(chan *amqp.Error, 1))
+	s.cancelled = s.ch.NotifyCancel(make(chan string, 1))
+	return nil
+}
+
+// classifyDial turns a dial error into a clear one, marking those that
+// retrying cannot fix.
+func classifyDial(addr, vhost string, err error) error {
+	var ae *amqp.Error
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certErr *tls.CertificateVerificationError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ae) && ae.Code == amqp.AccessRefused, errors.Is(err, amqp.ErrCredentials), errors.Is(err, amqp.ErrSASL):
+		return &BrokerRefusedError{Err: fmt.Errorf("broker %s refused the credentials (check server.username and server.password): %w", addr, err)}
+	case errors.As(err, &ae) && ae.Code == amqp.NotAllowed, errors.Is(err, amqp.ErrVhost):
+		return &BrokerRefusedError{Err: fmt.Errorf("broker %s refused virtual host %q (does it exist, and may the user use it?): %w", addr, vhost, err)}
+	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &certErr), errors.As(err, &invalid):
+		return &BrokerRefusedError{Err: fmt.Errorf("TLS: the certificate of broker %s does not verify (trusted CAs: the system's, or SSL_CERT_FILE): %w", addr, err)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("cannot reach broker %s: %w", addr, err)
+	}
+	return fmt.Errorf("connect to broker %s: %w", addr, err)
+}

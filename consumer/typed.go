@@ -1,0 +1,94 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// Option sets a part of a Go handler's contract.
+type Option func(*Contract)
+
+// WithLockAttribute makes requests with the same value of the named request
+// attribute run one at a time (and requests with different values in
+// parallel). Without it, requests on the exchange run one at a time.
+func WithLockAttribute(name string) Option {
+	return func(c *Contract) { c.LockAttribute = name }
+}
+
+// WithTimeout bounds one run of the handler.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Contract) { c.TimeoutSeconds = d.Seconds() }
+}
+
+// WithExample adds a request/response example; mock mode answers from it.
+func WithExample(request, response any) Option {
+	return func(c *Contract) {
+		c.Examples = append(c.Examples, Example{Request: mustJSON(request), Response: mustJSON(response)})
+	}
+}
+
+// TypedFunc is the function of a Go handler: it gets the request decoded
+// into Req and returns the response envelope with typed data. An error is
+// answered as an unexpected error.
+type TypedFunc[Req, Resp any] func(ctx context.Context, call *Call, req Req) (wire.Reply[Resp], error)
+
+// Typed makes a Handler from a Go function. The request and response JSON
+// Schemas are derived from Req and Resp (struct tags `json` and
+// `jsonschema`, see github.com/invopop/jsonschema); a panic in fn is
+// recovered and answered as an unexpected error.
+func Typed[Req, Resp any](description string, fn TypedFunc[Req, Resp], opts ...Option) Handler {
+	c := &Contract{
+		Description: description,
+		Request:     schemaOf[Req](),
+		Response:    schemaOf[Resp](),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return &typed[Req, Resp]{contract: c, fn: fn}
+}
+
+type typed[Req, Resp any] struct {
+	contract *Contract
+	fn       TypedFunc[Req, Resp]
+}
+
+func (h *typed[Req, Resp]) Contract() *Contract { return h.contract }
+
+func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.RawMessage, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = nil
+			err = &HandlerError{Reason: fmt.Sprintf("handler panicked: %v", p), ExitStatus: -1, Stderr: string(debug.Stack())}
+		}
+	}()
+	var req Req
+	if err := json.Unmarshal(call.Body, &req); err != nil {
+		return nil, &HandlerError{Reason: "cannot decode request into the handler's type", ExitStatus: -1, Err: err}
+	}
+	reply, err := h.fn(ctx, call, req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(reply)
+}
+
+// schemaOf derives a JSON Schema (draft 2020-12) from T.
+func schemaOf[T any]() json.RawMessage {
+	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
+	var zero T
+	s := r.Reflect(zero)
+	s.ID = ""
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("consumer: cannot derive a JSON Schema from %T: %v", zero, err))
+	}
+	return b
+}

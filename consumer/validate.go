@@ -1,0 +1,228 @@
+package consumer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// errNotObject is returned for a body that is JSON but not an object.
+var errNotObject = errors.New("the request body must be a JSON object")
+
+// decodeObject parses a JSON object, keeping numbers exact.
+func decodeObject(raw []byte) (map[string]any, error) {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errNotObject
+	}
+	return obj, nil
+}
+
+// decodeAny parses any JSON value, keeping numbers exact.
+func decodeAny(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the JSON value")
+	}
+	return v, nil
+}
+
+// validate checks v against sch and lists every violation, located by the
+// JSON path of the offending value.
+func validate(sch *jsonschema.Schema, v any) []wire.ValidationError {
+	err := sch.Validate(v)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []wire.ValidationError{{Location: []any{}, Message: err.Error(), Type: "invalid"}}
+	}
+	var out []wire.ValidationError
+	collect(ve, v, &out)
+	sort.SliceStable(out, func(i, j int) bool {
+		return fmt.Sprint(out[i].Location) < fmt.Sprint(out[j].Location)
+	})
+	return dedupe(out)
+}
+
+func collect(ve *jsonschema.ValidationError, root any, out *[]wire.ValidationError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collect(c, root, out)
+		}
+		return
+	}
+	loc := location(root, ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, wire.ValidationError{Location: appendLoc(loc, m), Message: "field required", Type: "missing"})
+		}
+	case *kind.DependentRequired:
+		for _, m := range k.Missing {
+			*out = append(*out, wire.ValidationError{Location: appendLoc(loc, m), Message: fmt.Sprintf("field required when %q is present", k.Prop), Type: "missing"})
+		}
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, wire.ValidationError{Location: appendLoc(loc, p), Message: "extra field not permitted", Type: "extra_forbidden"})
+		}
+	default:
+		*out = append(*out, wire.ValidationError{Location: loc, Message: ve.ErrorKind.LocalizedString(printer), Type: kindName(ve.ErrorKind)})
+	}
+}
+
+func appendLoc(loc []any, key string) []any {
+	return append(append(make([]any, 0, len(loc)+1), loc...), key)
+}
+
+func kindName(k jsonschema.ErrorKind) string {
+	if p := k.KeywordPath(); len(p) > 0 {
+		return p[len(p)-1]
+	}
+	name := fmt.Sprintf("%T", k)
+	name = name[strings.LastIndex(name, ".")+1:]
+	return strings.ToLower(name)
+}
+
+// location turns a JSON pointer's tokens into a path whose array indexes
+// are integers, by walking the instance.
+func location(root any, tokens []string) []any {
+	loc := make([]any, 0, len(tokens))
+	cur := root
+	for _, tok := range tokens {
+		switch c := cur.(type) {
+		case []any:
+			if i, err := strconv.Atoi(tok); err == nil {
+				loc = append(loc, i)
+				if i >= 0 && i < len(c) {
+					cur = c[i]
+				} else {
+					cur = nil
+				}
+				continue
+			}
+			loc = append(loc, tok)
+			cur = nil
+		case map[string]any:
+			loc = append(loc, tok)
+			cur = c[tok]
+		default:
+			loc = append(loc, tok)
+			cur = nil
+		}
+	}
+	return loc
+}
+
+func dedupe(errs []wire.ValidationError) []wire.ValidationError {
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		k := fmt.Sprint(e.Location, e.Type, e.Message)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// defaults are the "default" values of a schema's object properties,
+// applied to a request before validation, as the reference consumer's
+// models do.
+type defaults struct {
+	props map[string]any
+	sub   map[string]*defaults
+}
+
+func defaultsOf(schema any) *defaults {
+	m, ok := schema.(map[string]any)
+	if !ok {
+		return nil
+	}
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	d := &defaults{props: map[string]any{}, sub: map[string]*defaults{}}
+	for name, p := range props {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		if v, ok := pm["default"]; ok {
+			d.props[name] = v
+		}
+		if sd := defaultsOf(pm); sd != nil {
+			d.sub[name] = sd
+		}
+	}
+	if len(d.props) == 0 && len(d.sub) == 0 {
+		return nil
+	}
+	return d
+}
+
+// apply fills absent properties with their defaults, recursively; it
+// reports whether it changed anything.
+func (d *defaults) apply(obj map[string]any) bool {
+	if d == nil {
+		return false
+	}
+	changed := false
+	for k, v := range d.props {
+		if _, ok := obj[k]; !ok {
+			obj[k] = deepCopy(v)
+			changed = true
+		}
+	}
+	for k, sd := range d.sub {
+		if child, ok := obj[k].(map[string]any); ok && sd.apply(child) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = deepCopy(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, x := range t {
+			s[i] = deepCopy(x)
+		}
+		return s
+	default:
+		return v
+	}
+}

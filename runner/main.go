@@ -1,0 +1,134 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+)
+
+// Version is the program's version, set at build time.
+var Version = "dev"
+
+// Main runs the consumer process with args (without the program name) and
+// the Go handlers given, and returns the exit status.
+func Main(args []string, handlers map[string]consumer.Handler) int {
+	return run(args, handlers, os.Stderr)
+}
+
+func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rabbitmq-consumer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vhost := fs.String("virtual-host-name", "", "RabbitMQ virtual host to serve (the unit instance name; required)")
+	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
+	drain := fs.Duration("drain-timeout", consumer.DefaultDrainTimeout, "on SIGTERM, how long to wait for running requests")
+	maxBytes := fs.Int("max-request-bytes", consumer.DefaultMaxRequestBytes, "largest request body accepted")
+	logFormat := fs.String("log-format", "auto", "log format: auto, json or console")
+	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if *version {
+		fmt.Fprintln(stderr, "rabbitmq-consumer", Version)
+		return ExitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "rabbitmq-consumer: unexpected arguments: %v\n", fs.Args())
+		return ExitUsage
+	}
+	if *vhost == "" {
+		fmt.Fprintln(stderr, "rabbitmq-consumer: --virtual-host-name is required")
+		return ExitUsage
+	}
+	if *drain <= 0 {
+		fmt.Fprintln(stderr, "rabbitmq-consumer: --drain-timeout must be positive")
+		return ExitUsage
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "rabbitmq-consumer:", err)
+		return ExitUsage
+	}
+	n := notifier{log: log}
+
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		log.Error().Msg("configuration error: " + err.Error())
+		return ExitConfig
+	}
+	journal, closeJournal, err := openJournal(cfg, *vhost)
+	if err != nil {
+		log.Error().Msg("log spool: " + err.Error())
+		return ExitConfig
+	}
+	defer closeJournal()
+	c, err := consumer.New(consumer.Options{
+		Config:          cfg,
+		VirtualHost:     *vhost,
+		Handlers:        handlers,
+		Logger:          log,
+		Journal:         journal,
+		Notify:          n.notify,
+		DrainTimeout:    *drain,
+		MaxRequestBytes: *maxBytes,
+	})
+	var re *consumer.RouteError
+	switch {
+	case errors.As(err, &re):
+		log.Error().Msg("handler error: " + err.Error())
+		return ExitHandler
+	case err != nil:
+		log.Error().Msg("configuration error: " + err.Error())
+		return ExitConfig
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		s := <-sigs
+		log.Info().Str("signal", s.String()).Msg("stopping gracefully; a second signal stops at once")
+		cancel()
+		select {
+		case s = <-sigs:
+			log.Warn().Str("signal", s.String()).Msg("second signal: stopping at once")
+			c.Abort()
+		case <-ctx.Done():
+		}
+	}()
+	wdCtx, wdCancel := context.WithCancel(context.Background())
+	defer wdCancel()
+	go n.watchdog(wdCtx, c.Healthy)
+
+	err = c.Run(ctx)
+	var refused *consumer.BrokerRefusedError
+	switch {
+	case errors.As(err, &refused):
+		log.Error().Msg(err.Error())
+		return ExitRefused
+	case err != nil:
+		log.Error().Err(err).Msg("stopped with an error")
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
