@@ -54,13 +54,13 @@ func TestExecHandlerFailures(t *testing.T) {
 	c := h.caller(false)
 
 	t.Run("environment", func(t *testing.T) {
-		r := c.call(h, "dx_ok", map[string]any{})
+		r := h.call(c, "dx_ok", map[string]any{})
 		if !r.Success || r.Message != "dx_ok "+h.vh.Name+" 0" {
 			t.Fatalf("reply = %+v", r)
 		}
 	})
 	t.Run("handler failure response passes through", func(t *testing.T) {
-		r := c.call(h, "dx_failure", map[string]any{})
+		r := h.call(c, "dx_failure", map[string]any{})
 		if r.Success || r.Message != "Tree not found" || string(r.Data) != "null" {
 			t.Fatalf("reply = %+v", r)
 		}
@@ -79,7 +79,7 @@ func TestExecHandlerFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.exchange, func(t *testing.T) {
-			r := c.call(h, tt.exchange, map[string]any{})
+			r := h.call(c, tt.exchange, map[string]any{})
 			if r.Success || r.Message != wire.MessageUnexpectedError || string(r.Data) != "null" {
 				t.Fatalf("reply = %+v %s, want the unexpected error", r, r.Data)
 			}

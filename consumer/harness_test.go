@@ -3,8 +3,6 @@ package consumer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -203,122 +201,15 @@ func (j *memJournal) records() []logship.Record {
 	return append([]logship.Record(nil), j.recs...)
 }
 
-// caller is a minimal RPC caller speaking the wire contract, with a reply
-// queue bound to the request exchanges (the reference client's way) or
-// direct reply-to.
-type caller struct {
-	t       *testing.T
-	ch      *amqp.Channel
-	replyTo string
-	direct  bool
-	mu      sync.Mutex
-	waiting map[string]chan wire.Response
-	bound   map[string]bool
-	seq     int
+// caller connects a test RPC caller to the harness's virtual host.
+func (h *harness) caller(direct bool) *testrpc.Caller {
+	return testrpc.New(h.t, h.vh.URL(), direct)
 }
 
-func (h *harness) caller(direct bool) *caller {
-	t := h.t
-	t.Helper()
-	conn, err := amqp.Dial(h.vh.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &caller{t: t, ch: ch, direct: direct, waiting: map[string]chan wire.Response{}, bound: map[string]bool{}}
-	var deliveries <-chan amqp.Delivery
-	if direct {
-		c.replyTo = wire.DirectReplyTo
-		deliveries, err = ch.Consume(c.replyTo, "", true, false, false, false, nil)
-	} else {
-		q, qerr := ch.QueueDeclare("", false, true, true, false, nil)
-		if qerr != nil {
-			t.Fatal(qerr)
-		}
-		c.replyTo = q.Name
-		deliveries, err = ch.Consume(q.Name, "", true, true, false, false, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for d := range deliveries {
-			var r wire.Response
-			if err := json.Unmarshal(d.Body, &r); err != nil {
-				r = wire.Response{Message: "UNPARSABLE REPLY: " + string(d.Body)}
-			}
-			c.mu.Lock()
-			w := c.waiting[d.CorrelationId]
-			delete(c.waiting, d.CorrelationId)
-			c.mu.Unlock()
-			if w != nil {
-				w <- r
-			}
-		}
-	}()
-	return c
-}
-
-// send publishes a request and returns the channel its reply arrives on.
-func (c *caller) send(exchange, routingKey string, body []byte, pub amqp.Publishing) (string, chan wire.Response) {
-	c.t.Helper()
-	c.mu.Lock()
-	if !c.direct && !c.bound[exchange] {
-		c.bound[exchange] = true
-		c.mu.Unlock()
-		if err := c.ch.QueueBind(c.replyTo, c.replyTo, exchange, false, nil); err != nil {
-			c.t.Fatal(err)
-		}
-		c.mu.Lock()
-	}
-	c.seq++
-	if pub.CorrelationId == "" {
-		pub.CorrelationId = fmt.Sprintf("%s-%d-%d", c.t.Name(), time.Now().UnixNano(), c.seq)
-	}
-	if pub.ReplyTo == "" {
-		pub.ReplyTo = c.replyTo
-	}
-	if pub.ReplyTo == "-" {
-		pub.ReplyTo = ""
-	}
-	if pub.CorrelationId == "-" {
-		pub.CorrelationId = ""
-	}
-	pub.ContentType = wire.ContentType
-	pub.Body = body
-	w := make(chan wire.Response, 1)
-	c.waiting[pub.CorrelationId] = w
-	c.mu.Unlock()
-	if err := c.ch.PublishWithContext(context.Background(), exchange, routingKey, false, false, pub); err != nil {
-		c.t.Fatal(err)
-	}
-	return pub.CorrelationId, w
-}
-
-// call makes one RPC and waits for its reply.
-func (c *caller) call(h *harness, exchange string, body any) wire.Response {
-	c.t.Helper()
-	b, ok := body.([]byte)
-	if !ok {
-		b, _ = json.Marshal(body)
-	}
-	_, w := c.send(exchange, h.queue(), b, amqp.Publishing{})
-	return c.wait(w)
-}
-
-func (c *caller) wait(w chan wire.Response) wire.Response {
-	c.t.Helper()
-	select {
-	case r := <-w:
-		return r
-	case <-time.After(60 * time.Second):
-		c.t.Fatal("no reply within 60s")
-		return wire.Response{}
-	}
+// call makes one RPC on the harness's queue.
+func (h *harness) call(c *testrpc.Caller, exchange string, body any) wire.Response {
+	h.t.Helper()
+	return c.Call(exchange, h.queue(), body)
 }
 
 func mustWrite(t *testing.T, path, body string, mode os.FileMode) {

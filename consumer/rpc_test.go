@@ -23,7 +23,7 @@ func TestRPCExampleHandler(t *testing.T) {
 	for _, direct := range []bool{false, true} {
 		t.Run(fmt.Sprintf("direct_reply_to=%v", direct), func(t *testing.T) {
 			c := h.caller(direct)
-			r := c.call(h, "dx_example", map[string]any{"favourite_food": "onion", "chance_percentage": 100})
+			r := h.call(c, "dx_example", map[string]any{"favourite_food": "onion", "chance_percentage": 100})
 			if !r.Success || r.Message != "Determined toleration" || string(r.Data) != `{"tolerable":true}` {
 				t.Fatalf("reply = %+v (%s)", r, r.Data)
 			}
@@ -73,7 +73,7 @@ func TestValidationFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.call(h, tt.exchange, []byte(tt.body))
+			r := h.call(c, tt.exchange, []byte(tt.body))
 			if r.Success || r.Message != wire.MessageValidationFailed {
 				t.Fatalf("reply = %+v", r)
 			}
@@ -101,7 +101,7 @@ func TestValidationFailures(t *testing.T) {
 		})
 	}
 	// Valid after all that: the consumer kept serving.
-	if r := c.call(h, "dx_order", map[string]any{"customer": "c", "items": []any{map[string]any{"name": "x"}}}); !r.Success || string(r.Data) != `{"count":1}` {
+	if r := h.call(c, "dx_order", map[string]any{"customer": "c", "items": []any{map[string]any{"name": "x"}}}); !r.Success || string(r.Data) != `{"count":1}` {
 		t.Fatalf("reply = %+v %s", r, r.Data)
 	}
 }
@@ -126,15 +126,11 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, w := c.send("dx_example", h.queue(), tt.body, tt.pub)
+			id, w := c.Send("dx_example", h.queue(), tt.body, tt.pub)
 			if id == "" {
-				// No correlation id: the reply carries none either.
-				c.mu.Lock()
-				delete(c.waiting, "")
-				c.waiting[""] = w
-				c.mu.Unlock()
+				c.Expect("", w) // no correlation id: the reply carries none either
 			}
-			r := c.wait(w)
+			r := c.Wait(w)
 			var data wire.ValidationErrors
 			_ = json.Unmarshal(r.Data, &data)
 			if r.Success || r.Message != wire.MessageValidationFailed || len(data.Errors) != 1 || data.Errors[0].Type != tt.wantType {
@@ -143,16 +139,16 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	t.Run("no reply_to", func(t *testing.T) {
-		_, _ = c.send("dx_example", h.queue(), []byte(`{"favourite_food":"onion"}`), amqp.Publishing{ReplyTo: "-", CorrelationId: "no-reply-to"})
+		_, _ = c.Send("dx_example", h.queue(), []byte(`{"favourite_food":"onion"}`), amqp.Publishing{ReplyTo: "-", CorrelationId: "no-reply-to"})
 		// Served in order with prefetch: the next call's reply proves the
 		// consumer went on; the queue must then be empty (acked, not requeued).
-		if r := c.call(h, "dx_example", map[string]any{"favourite_food": "orange", "chance_percentage": 100}); !r.Success {
+		if r := h.call(c, "dx_example", map[string]any{"favourite_food": "orange", "chance_percentage": 100}); !r.Success {
 			t.Fatalf("reply = %+v", r)
 		}
 		waitFor(t, "the request without reply_to to be acknowledged and dropped", func() bool {
 			return strings.Contains(h.logs.String(), "request has no reply_to property")
 		})
-		q, err := c.ch.QueueDeclarePassive(h.queue(), true, false, false, false, nil)
+		q, err := c.Channel().QueueDeclarePassive(h.queue(), true, false, false, false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +202,7 @@ func TestFernetDecryptionAndMasking(t *testing.T) {
 	_ = other.Generate()
 	foreign, _ := fernet.EncryptAndSign([]byte("not for us"), &other)
 	c := h.caller(true)
-	r := c.call(h, "dx_secret", map[string]any{"user": string(foreign), "password": string(tok)})
+	r := h.call(c, "dx_secret", map[string]any{"user": string(foreign), "password": string(tok)})
 	if !r.Success {
 		t.Fatalf("reply = %+v %s", r, r.Data)
 	}
@@ -242,7 +238,7 @@ func TestFernetDecryptionAndMasking(t *testing.T) {
 func TestJournalRecords(t *testing.T) {
 	h := start(t, setup{exchanges: []string{"dx_example"}})
 	c := h.caller(false)
-	r := c.call(h, "dx_example", map[string]any{"favourite_food": "banana", "chance_percentage": 100})
+	r := h.call(c, "dx_example", map[string]any{"favourite_food": "banana", "chance_percentage": 100})
 	if !r.Success {
 		t.Fatal(r)
 	}
@@ -330,7 +326,7 @@ func TestLocks(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			for _, food := range []string{"onion", "orange"} {
 				b, _ := json.Marshal(lockRequest{Food: food, N: i})
-				_, w := c.send("dx_lock", h.queue(), b, amqp.Publishing{})
+				_, w := c.Send("dx_lock", h.queue(), b, amqp.Publishing{})
 				ws = append(ws, w)
 			}
 		}
@@ -346,7 +342,7 @@ func TestLocks(t *testing.T) {
 		}
 		close(release)
 		for _, w := range ws {
-			if r := c.wait(w); !r.Success {
+			if r := c.Wait(w); !r.Success {
 				t.Fatalf("reply = %+v", r)
 			}
 		}
@@ -362,7 +358,7 @@ func TestLocks(t *testing.T) {
 		var ws []chan wire.Response
 		for i, food := range []string{"a", "b", "c", "d"} {
 			b, _ := json.Marshal(lockRequest{Food: food, N: i})
-			_, w := c.send("dx_nolock", h.queue(), b, amqp.Publishing{})
+			_, w := c.Send("dx_nolock", h.queue(), b, amqp.Publishing{})
 			ws = append(ws, w)
 		}
 		for range ws {
@@ -374,7 +370,7 @@ func TestLocks(t *testing.T) {
 			release <- struct{}{}
 		}
 		for _, w := range ws {
-			if r := c.wait(w); !r.Success {
+			if r := c.Wait(w); !r.Success {
 				t.Fatalf("reply = %+v", r)
 			}
 		}
@@ -392,7 +388,7 @@ func TestConcurrencyBoundedByPrefetch(t *testing.T) {
 	var ws []chan wire.Response
 	for i := 0; i < 10; i++ {
 		b, _ := json.Marshal(lockRequest{Food: fmt.Sprint(i), N: i})
-		_, w := c.send("dx_many", h.queue(), b, amqp.Publishing{})
+		_, w := c.Send("dx_many", h.queue(), b, amqp.Publishing{})
 		ws = append(ws, w)
 	}
 	for i := 0; i < 3; i++ {
@@ -403,7 +399,7 @@ func TestConcurrencyBoundedByPrefetch(t *testing.T) {
 		}
 	}
 	// Three are in; the broker holds the rest back until one is acked.
-	q, err := c.ch.QueueDeclarePassive(h.queue(), true, false, false, false, nil)
+	q, err := c.Channel().QueueDeclarePassive(h.queue(), true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +408,7 @@ func TestConcurrencyBoundedByPrefetch(t *testing.T) {
 	}
 	close(release)
 	for _, w := range ws {
-		if r := c.wait(w); !r.Success {
+		if r := c.Wait(w); !r.Success {
 			t.Fatalf("reply = %+v", r)
 		}
 	}
@@ -441,13 +437,13 @@ func TestMockMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.call(h, tt.exchange, tt.body)
+			r := h.call(c, tt.exchange, tt.body)
 			if !reflect.DeepEqual(normalizeResp(r), normalizeResp(tt.want)) {
 				t.Errorf("reply = %+v %s, want %+v %s", r, r.Data, tt.want, tt.want.Data)
 			}
 		})
 	}
-	if r := c.call(h, "dx_example", map[string]any{"favourite_food": "kale"}); r.Message != wire.MessageValidationFailed {
+	if r := h.call(c, "dx_example", map[string]any{"favourite_food": "kale"}); r.Message != wire.MessageValidationFailed {
 		t.Errorf("mock mode must still validate; reply = %+v", r)
 	}
 }

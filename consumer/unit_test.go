@@ -140,7 +140,6 @@ func TestDecryptFields(t *testing.T) {
 	}
 }
 
-
 func TestGenerate(t *testing.T) {
 	tests := []struct {
 		schema string

@@ -111,7 +111,9 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	}()
 	wdCtx, wdCancel := context.WithCancel(context.Background())
 	defer wdCancel()
-	go n.watchdog(wdCtx, c.Healthy)
+	if iv := watchdogInterval(); iv > 0 {
+		go c.Watchdog(wdCtx, iv, func() { n.notify("WATCHDOG=1") })
+	}
 
 	err = c.Run(ctx)
 	var refused *consumer.BrokerRefusedError

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -19,30 +18,12 @@ func (n notifier) notify(state string) {
 	}
 }
 
-// watchdog pings systemd at half of WATCHDOG_USEC for as long as healthy
-// answers; a wedged process stops pinging and systemd's watchdog fires.
-func (n notifier) watchdog(ctx context.Context, healthy func(context.Context) error) {
-	interval, err := daemon.SdWatchdogEnabled(false)
-	if err != nil || interval <= 0 {
-		return
+// watchdogInterval is half of WATCHDOG_USEC, or 0 when systemd set no
+// watchdog for this process.
+func watchdogInterval() time.Duration {
+	d, err := daemon.SdWatchdogEnabled(false)
+	if err != nil || d <= 0 {
+		return 0
 	}
-	tick := time.NewTicker(interval / 2)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			hctx, cancel := context.WithTimeout(ctx, interval/4)
-			err := healthy(hctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					n.log.Error().Err(err).Msg("unhealthy: not pinging the watchdog")
-				}
-				continue
-			}
-			n.notify("WATCHDOG=1")
-		}
-	}
+	return d / 2
 }
