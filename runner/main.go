@@ -98,15 +98,21 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
 	go func() {
-		s := <-sigs
-		log.Info().Str("signal", s.String()).Msg("stopping gracefully; a second signal stops at once")
-		cancel()
 		select {
-		case s = <-sigs:
+		case s := <-sigs:
+			log.Info().Str("signal", s.String()).Msg("stopping gracefully; a second signal stops at once")
+			cancel()
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sigs:
 			log.Warn().Str("signal", s.String()).Msg("second signal: stopping at once")
 			c.Abort()
-		case <-ctx.Done():
+		case <-finished:
 		}
 	}()
 	wdCtx, wdCancel := context.WithCancel(context.Background())

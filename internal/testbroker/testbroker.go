@@ -104,11 +104,19 @@ func ctl(ctx context.Context, args ...string) (string, error) {
 // to the virtual host and returns how many it closed.
 func (v *VHost) CloseConnections(t testing.TB, reason string) int {
 	t.Helper()
-	out := Ctl(t, "list_connections", "name", "vhost", "--no-table-headers")
+	return v.CloseConnectionsMatching(t, "", reason)
+}
+
+// CloseConnectionsMatching closes, from the broker's side, the connections
+// to the virtual host whose client properties (product, connection_name,
+// ...) contain match, and returns how many it closed.
+func (v *VHost) CloseConnectionsMatching(t testing.TB, match, reason string) int {
+	t.Helper()
+	out := Ctl(t, "list_connections", "pid", "vhost", "client_properties", "--no-table-headers")
 	n := 0
 	for _, line := range strings.Split(out, "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) == 2 && f[1] == v.Name {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) == 3 && f[1] == v.Name && strings.Contains(f[2], match) {
 			Ctl(t, "close_connection", f[0], reason)
 			n++
 		}
