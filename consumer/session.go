@@ -181,6 +181,7 @@ func classifyDial(addr, vhost string, err error) error {
 	var hostErr x509.HostnameError
 	var certErr *tls.CertificateVerificationError
 	var invalid x509.CertificateInvalidError
+	var record tls.RecordHeaderError
 	switch {
 	case errors.As(err, &ae) && ae.Code == amqp.AccessRefused, errors.Is(err, amqp.ErrCredentials), errors.Is(err, amqp.ErrSASL):
 		return &BrokerRefusedError{Err: fmt.Errorf("broker %s refused the credentials (check server.username and server.password): %w", addr, err)}
@@ -188,6 +189,8 @@ func classifyDial(addr, vhost string, err error) error {
 		return &BrokerRefusedError{Err: fmt.Errorf("broker %s refused virtual host %q (does it exist, and may the user use it?): %w", addr, vhost, err)}
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &certErr), errors.As(err, &invalid):
 		return &BrokerRefusedError{Err: fmt.Errorf("TLS: the certificate of broker %s does not verify (trusted CAs: the system's, or SSL_CERT_FILE): %w", addr, err)}
+	case errors.As(err, &record):
+		return &BrokerRefusedError{Err: fmt.Errorf("TLS: broker %s does not speak TLS on that port (server.ssl is true; is server.port the broker's TLS port?): %w", addr, err)}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, os.ErrDeadlineExceeded) {

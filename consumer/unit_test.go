@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,6 +174,7 @@ func TestClassifyDial(t *testing.T) {
 		{amqp.ErrCredentials, true},
 		{errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), false},
 		{amqp.ErrClosed, false},
+		{tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, true},
 	}
 	for _, tt := range tests {
 		err := classifyDial("h:1", "v", tt.err)
