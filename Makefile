@@ -21,6 +21,8 @@ deps:
 # with the race detector against the local RabbitMQ.
 test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@echo "--- tests that stop or reconfigure the whole broker, alone"
+	$(GO) test -race -count=1 -timeout 10m -tags brokerwide -run '^TestBrokerwide' ./e2e/
 
 unit:
 	$(GO) test -race -count=1 -short ./...
