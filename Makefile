@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean
+.PHONY: all build test unit lint deps clean demo
 
 all: build
 
@@ -16,6 +16,10 @@ build:
 
 deps:
 	@scripts/ensure-deps.sh
+
+# The main job: a consumer with the example handler answering a real RPC call.
+demo:
+	@scripts/demo.sh
 
 # The whole test suite: installs/starts what it needs, lints, runs every test
 # with the race detector against the local RabbitMQ.

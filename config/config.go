@@ -10,6 +10,7 @@ const (
 	DefaultPath              = "/etc/rabbitmq-consumer/rabbitmq.yml"
 	DefaultHandlersDirectory = "/usr/lib/rabbitmq-consumer/handlers"
 	DefaultSpoolDirectory    = "/var/lib/rabbitmq-consumer/spool"
+	DefaultStateDirectory    = "/var/lib/rabbitmq-consumer/state"
 	DefaultMaxSimultaneous   = 5
 )
 
@@ -24,6 +25,9 @@ type Config struct {
 	HandlersDirectory string `yaml:"handlers_directory"`
 	// SpoolDirectory holds the log-shipping spool files, one set per virtual host.
 	SpoolDirectory string `yaml:"spool_directory"`
+	// StateDirectory keeps each virtual host's recent outcomes, so that a
+	// request redelivered after a crash is answered without running again.
+	StateDirectory string `yaml:"state_directory"`
 	// Server is the RabbitMQ broker to connect to.
 	Server Server `yaml:"server"`
 	// LogServer, when set, enables shipping RPC records to a central log server.

@@ -200,6 +200,9 @@ func (c *Config) complete(doc *yaml.Node) error {
 	if c.SpoolDirectory == "" {
 		c.SpoolDirectory = DefaultSpoolDirectory
 	}
+	if c.StateDirectory == "" {
+		c.StateDirectory = DefaultStateDirectory
+	}
 	if c.Server.Host == "" {
 		c.Server.Host = "localhost"
 	}

@@ -82,6 +82,8 @@ type Consumer struct {
 
 	// testHookDispatch, when set, runs before each delivery is dispatched.
 	testHookDispatch func()
+	// testHookSettle, when set, runs before each delivery is settled.
+	testHookSettle func()
 }
 
 // New checks the virtual host's configuration and loads its handlers. It
@@ -135,6 +137,15 @@ func New(opts Options) (*Consumer, error) {
 	}
 	if c.notify == nil {
 		c.notify = func(string) {}
+	}
+	if dir := opts.Config.StateDirectory; dir != "" {
+		c.outcomes.err = func(err error) { c.log.Error().Err(err).Msg("cannot persist an outcome") }
+		if _, err := openOutcomes(outcomesPath(dir, vh.Name), c.outcomes); err != nil {
+			return nil, &config.Error{Path: opts.Config.Path, Key: "state_directory", Msg: err.Error()}
+		}
+		if n := c.outcomes.len(); n > 0 {
+			c.log.Info().Int("outcomes", n).Msg("loaded the outcomes of recent requests")
+		}
 	}
 	return c, nil
 }

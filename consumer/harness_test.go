@@ -46,11 +46,16 @@ type setup struct {
 	drain       time.Duration
 	maxBytes    int
 	before      func(c *Consumer)
+	vh          *testbroker.VHost // an existing virtual host, to share with another harness
+	stateDir    string
 }
 
 func start(t *testing.T, s setup) *harness {
 	t.Helper()
-	vh := testbroker.New(t)
+	vh := s.vh
+	if vh == nil {
+		vh = testbroker.New(t)
+	}
 	if s.prefetch == 0 {
 		s.prefetch = 5
 	}
@@ -65,6 +70,7 @@ func start(t *testing.T, s setup) *harness {
 		Path:              "test.yml",
 		Mock:              s.mock,
 		HandlersDirectory: s.handlersDir,
+		StateDirectory:    s.stateDir,
 		Server:            config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{vh.Name: {
 			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, Exchanges: exch,

@@ -15,17 +15,18 @@ const DefaultOutcomes = 10000
 // instead of running its handler a second time. A delivery of a request
 // that is still running waits for that run.
 type outcomes struct {
-	mu   sync.Mutex
-	max  int
-	m    map[string]*outcome
-	done *list.List // keys of finished outcomes, oldest first
+	mu    sync.Mutex
+	max   int
+	m     map[string]*outcome
+	done  *list.List    // keys of finished outcomes, oldest first
+	store *outcomesFile // where finished outcomes persist; nil: memory only
+	err   func(error)   // told when the store fails
 }
 
 // outcome is one request's result, finished or in progress.
 type outcome struct {
 	finished chan struct{} // closed when the first run ends
 	reply    []byte        // the reply body; nil when the run was abandoned
-	elem     *list.Element
 }
 
 func newOutcomes(max int) *outcomes {
@@ -70,12 +71,33 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	o.elem = c.done.PushBack(key)
+	c.done.PushBack(key)
 	for c.done.Len() > c.max {
 		oldest := c.done.Front()
 		delete(c.m, oldest.Value.(string))
 		c.done.Remove(oldest)
 	}
+	if c.store != nil && reply != nil {
+		if err := c.store.append(key, reply, c); err != nil && c.err != nil {
+			c.err(err)
+		}
+	}
+}
+
+// snapshot lists the finished outcomes, oldest first.
+func (c *outcomes) snapshot() []outcomeLine {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snapshotLocked()
+}
+
+func (c *outcomes) snapshotLocked() []outcomeLine {
+	out := make([]outcomeLine, 0, c.done.Len())
+	for e := c.done.Front(); e != nil; e = e.Next() {
+		k := e.Value.(string)
+		out = append(out, outcomeLine{Key: k, Reply: c.m[k].reply})
+	}
+	return out
 }
 
 // abandon forgets a run that did not finish (its message went back to the

@@ -23,6 +23,11 @@ var ErrDrainTimeout = errors.New("stopped before every running request finished;
 // queue. It fails at once only when the first connection is refused in a
 // way retrying cannot fix (*BrokerRefusedError).
 func (c *Consumer) Run(ctx context.Context) error {
+	defer func() {
+		if c.outcomes.store != nil {
+			_ = c.outcomes.store.close()
+		}
+	}()
 	stopping, stop := context.WithCancel(context.Background())
 	defer stop()
 	abort, abortNow := context.WithCancel(context.Background())
@@ -170,6 +175,9 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 // delivery's session, so such a request is delivered again and answered
 // from its outcome.
 func (c *Consumer) settle(s *session, d amqp.Delivery, log zerolog.Logger, res result) {
+	if c.testHookSettle != nil {
+		c.testHookSettle()
+	}
 	if res.requeue {
 		if err := d.Nack(false, true); err != nil && s.alive() {
 			log.Warn().Err(err).Msg("cannot return the request to the queue")

@@ -69,6 +69,7 @@ func newWorld(t *testing.T, prefetch int) *world {
 	write(t, filepath.Join(w.handlers, "dx_record", "contract.json"), recorderContract, 0o644)
 	w.cfgPath = filepath.Join(w.dir, "rabbitmq.yml")
 	write(t, w.cfgPath, fmt.Sprintf(`handlers_directory: %s
+state_directory: %s
 server: {host: 127.0.0.1, port: 5672, username: guest, password: guest}
 virtual_hosts:
   %s:
@@ -76,7 +77,7 @@ virtual_hosts:
     max_simultaneous_requests: %d
     exchanges:
       dx_record: {type: direct}
-`, w.handlers, w.vh.Name, w.queue, prefetch), 0o644)
+`, w.handlers, filepath.Join(w.dir, "state"), w.vh.Name, w.queue, prefetch), 0o644)
 	return w
 }
 

@@ -91,7 +91,7 @@ func TestBrokerRefusesCredentials(t *testing.T) {
 	vh := testbroker.New(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rabbitmq.yml")
-	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nserver: {host: 127.0.0.1, username: guest, password: wrong}\nvirtual_hosts: {%s: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers, vh.Name), 0o644)
+	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\nserver: {host: 127.0.0.1, username: guest, password: wrong}\nvirtual_hosts: {%s: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers, dir, vh.Name), 0o644)
 	var stderr bytes.Buffer
 	status := run([]string{"--virtual-host-name", vh.Name, "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr)
 	if status != ExitRefused || !strings.Contains(stderr.String(), "refused the credentials") {
@@ -102,7 +102,7 @@ func TestBrokerRefusesCredentials(t *testing.T) {
 func TestBrokerRefusesVirtualHost(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rabbitmq.yml")
-	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nserver: {host: 127.0.0.1}\nvirtual_hosts: {no-such-vhost-here: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers), 0o644)
+	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\nserver: {host: 127.0.0.1}\nvirtual_hosts: {no-such-vhost-here: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers, dir), 0o644)
 	var stderr bytes.Buffer
 	status := run([]string{"--virtual-host-name", "no-such-vhost-here", "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr)
 	if status != ExitRefused || !strings.Contains(stderr.String(), `refused virtual host \"no-such-vhost-here\"`) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the project's commands need on a Debian 12
 # machine: a Go toolchain, a running RabbitMQ on 127.0.0.1:5672 (guest/guest),
-# and stunnel4 for the TLS tests. Safe to run again: it only does what is missing.
+# python3 for the example handler and stunnel4 for the TLS tests. Safe to run again: it only does what is missing.
 set -euo pipefail
 
 need_root() {
@@ -38,6 +38,10 @@ fi
 if ! command -v rabbitmq-server >/dev/null && [ ! -x /usr/sbin/rabbitmq-server ]; then
   echo "ensure-deps: installing rabbitmq-server" >&2
   apt_install rabbitmq-server
+fi
+if ! command -v python3 >/dev/null; then
+  echo "ensure-deps: installing python3 (the example handler is a Python script)" >&2
+  apt_install python3
 fi
 if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   echo "ensure-deps: installing stunnel4 (TLS tests)" >&2

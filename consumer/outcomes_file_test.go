@@ -1,0 +1,98 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+func TestOutcomesFile(t *testing.T) {
+	path := outcomesPath(t.TempDir(), "a/vhost")
+	if filepath.Base(path) != "a%2Fvhost.outcomes" {
+		t.Errorf("path = %s", path)
+	}
+	c := newOutcomes(3)
+	if _, err := openOutcomes(path, c); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		k := fmt.Sprint("k", i)
+		o, _ := c.begin(k)
+		c.finish(k, o, []byte(fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	_ = c.store.close()
+	// A torn last line, as a crash mid-write leaves it.
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	_, _ = f.WriteString(`{"key":"k9","rep`)
+	_ = f.Close()
+
+	again := newOutcomes(3)
+	if _, err := openOutcomes(path, again); err != nil {
+		t.Fatal(err)
+	}
+	defer again.store.close()
+	for i, want := range []string{"", "", `{"n":2}`, `{"n":3}`, `{"n":4}`} {
+		o, first := again.begin(fmt.Sprint("k", i))
+		if want == "" {
+			if !first {
+				t.Errorf("k%d should have been forgotten", i)
+			}
+			continue
+		}
+		if first || string(o.reply) != want {
+			t.Errorf("k%d: first=%v reply=%s, want %s", i, first, o.reply, want)
+		}
+	}
+	// Loading compacted the file to what is remembered.
+	b, _ := os.ReadFile(path)
+	if n := strings.Count(string(b), "\n"); n != 3 {
+		t.Errorf("file has %d lines after compaction, want 3:\n%s", n, b)
+	}
+}
+
+// TestOutcomeSurvivesACrash: a consumer runs a request's handler and dies
+// before acknowledging it; the next consumer gets the redelivery and
+// answers it from the outcomes file without running the handler again.
+func TestOutcomeSurvivesACrash(t *testing.T) {
+	state := t.TempDir()
+	var runs atomic.Int32
+	handlers := map[string]Handler{"dx_once": Typed("count runs", func(_ context.Context, _ *Call, r lockRequest) (wire.Reply[lockRequest], error) {
+		runs.Add(1)
+		return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
+	})}
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	reached := make(chan struct{}, 1)
+	first := start(t, setup{exchanges: []string{"dx_once"}, handlers: handlers, stateDir: state, drain: 100 * time.Millisecond,
+		before: func(c *Consumer) {
+			c.testHookSettle = func() { reached <- struct{}{}; <-block } // dies between outcome and acknowledgement
+		}})
+	c := first.caller(false)
+	_, reply := c.Send("dx_once", first.queue(), []byte(`{"food":"x","n":7}`), amqpPublishing())
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler did not finish")
+	}
+	if err := first.stop(); err == nil {
+		t.Fatal("the first consumer must give up on its blocked request")
+	}
+	second := start(t, setup{exchanges: []string{"dx_once"}, handlers: handlers, stateDir: state, vh: first.vh})
+	r := c.Wait(reply)
+	if !r.Success || r.Message != "ran" || string(r.Data) != `{"food":"x","n":7}` {
+		t.Fatalf("reply = %+v %s", r, r.Data)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+	if !strings.Contains(second.logs.String(), "loaded the outcomes of recent requests") || !strings.Contains(second.logs.String(), "answering from its first run") {
+		t.Errorf("second consumer's log:\n%s", second.logs.String())
+	}
+}
