@@ -1,0 +1,72 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+type foodRequest struct {
+	FavouriteFood    string `json:"favourite_food" jsonschema:"enum=onion,enum=orange,enum=banana"`
+	ChancePercentage int    `json:"chance_percentage,omitempty" jsonschema:"exclusiveMinimum=0,default=20"`
+}
+
+type foodResponse struct {
+	Tolerable bool `json:"tolerable"`
+}
+
+func TestTypedHandlerContract(t *testing.T) {
+	var got foodRequest
+	h := Typed("food", func(_ context.Context, _ *Call, r foodRequest) (wire.Reply[foodResponse], error) {
+		got = r
+		return wire.Reply[foodResponse]{Success: true, Message: "ok", Data: foodResponse{Tolerable: true}}, nil
+	}, WithLockAttribute("favourite_food"), WithExample(foodRequest{FavouriteFood: "onion"}, wire.Reply[foodResponse]{Success: true, Message: "ok"}))
+	c, err := compile("dx_food", h.Contract())
+	if err != nil {
+		t.Fatalf("derived contract does not compile: %v\nrequest schema: %s", err, h.Contract().Request)
+	}
+	if c.LockAttribute != "favourite_food" {
+		t.Errorf("lock attribute = %q", c.LockAttribute)
+	}
+	tests := []struct {
+		body     string
+		wantErrs []string // location:type
+	}{
+		{`{"favourite_food":"onion"}`, nil},
+		{`{"favourite_food":"kale"}`, []string{"[favourite_food]:enum"}},
+		{`{"chance_percentage":5}`, []string{"[favourite_food]:missing"}},
+		{`{"favourite_food":"onion","chance_percentage":0}`, []string{"[chance_percentage]:exclusiveMinimum"}},
+		{`{"favourite_food":"onion","extra":1}`, []string{"[extra]:extra_forbidden"}},
+	}
+	for _, tt := range tests {
+		obj, err := decodeObject([]byte(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.defaults.apply(obj)
+		var errs []string
+		for _, e := range validate(c.request, obj) {
+			b, _ := json.Marshal(e.Location)
+			errs = append(errs, strings.ReplaceAll(string(b), `"`, "")+":"+e.Type)
+		}
+		if strings.Join(errs, ",") != strings.Join(tt.wantErrs, ",") {
+			t.Errorf("%s: errors %v, want %v", tt.body, errs, tt.wantErrs)
+		}
+	}
+	obj, _ := decodeObject([]byte(`{"favourite_food":"orange"}`))
+	c.defaults.apply(obj)
+	body, _ := json.Marshal(obj)
+	raw, err := h.Handle(context.Background(), &Call{Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ChancePercentage != 20 || got.FavouriteFood != "orange" {
+		t.Errorf("handler got %+v, want the default chance of 20", got)
+	}
+	if _, err := c.checkResponse(raw); err != nil {
+		t.Errorf("typed response does not pass its own schema: %v", err)
+	}
+}

@@ -1,0 +1,49 @@
+// Command custom-consumer is an example of a consumer binary with Go
+// handlers compiled in. It serves dx_example_go (the example handler,
+// written in Go) next to any executable handlers the configuration names:
+//
+//	custom-consumer --virtual-host-name V --config-file-path F
+//
+// Its request and response JSON Schemas are derived from the Go types.
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/runner"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// ExampleRequest is dx_example_go's request.
+type ExampleRequest struct {
+	FavouriteFood    string `json:"favourite_food" jsonschema:"enum=onion,enum=orange,enum=banana"`
+	ChancePercentage int    `json:"chance_percentage,omitempty" jsonschema:"exclusiveMinimum=0,default=20"`
+}
+
+// ExampleResponse is dx_example_go's response data.
+type ExampleResponse struct {
+	Tolerable bool `json:"tolerable"`
+}
+
+// determineToleration answers dx_example_go.
+func determineToleration(_ context.Context, call *consumer.Call, req ExampleRequest) (wire.Reply[ExampleResponse], error) {
+	tolerable := rand.IntN(100) < req.ChancePercentage
+	return wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: tolerable}}, nil
+}
+
+func main() {
+	os.Exit(runner.Main(os.Args[1:], map[string]consumer.Handler{
+		"dx_example_go": consumer.Typed("Determine whether a favourite food is tolerable.", determineToleration,
+			consumer.WithLockAttribute("favourite_food"),
+			consumer.WithTimeout(30*time.Second),
+			consumer.WithExample(
+				ExampleRequest{FavouriteFood: "onion", ChancePercentage: 100},
+				wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: true}},
+			),
+		),
+	}))
+}
