@@ -214,3 +214,31 @@ func TestContractChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestValidationMessages(t *testing.T) {
+	c, err := compile("x", &Contract{Request: json.RawMessage(`{"type":"object","properties":{
+		"a":{"type":"integer","exclusiveMinimum":0},"b":{"type":"number","maximum":1.5},"c":{"type":"string","minLength":2},
+		"d":{"type":"array","maxItems":1},"e":{"type":"string","pattern":"^x"},"f":{"enum":["p","q"]},"g":{"type":"integer"}}}`), Response: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := decodeObject([]byte(`{"a":0,"b":2,"c":"z","d":[1,2],"e":"y","f":"r","g":"1"}`))
+	want := map[string]string{
+		"[a]": "must be greater than 0 (got 0)",
+		"[b]": "must be at most 1.500000 (got 2)",
+		"[c]": "must be at least 2 characters long (got 1)",
+		"[d]": "must have at most 1 items (got 2)",
+		"[e]": "must match the pattern ^x",
+		"[f]": "value must be one of 'p', 'q'",
+		"[g]": "got string, want integer",
+	}
+	errs := validate(c.request, obj)
+	if len(errs) != len(want) {
+		t.Fatalf("errors = %+v", errs)
+	}
+	for _, e := range errs {
+		if w := want[fmt.Sprint(e.Location)]; e.Message != w {
+			t.Errorf("%v: %q, want %q", e.Location, e.Message, w)
+		}
+	}
+}

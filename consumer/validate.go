@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,8 +92,44 @@ func collect(ve *jsonschema.ValidationError, root any, out *[]wire.ValidationErr
 			*out = append(*out, wire.ValidationError{Location: appendLoc(loc, p), Message: "extra field not permitted", Type: "extra_forbidden"})
 		}
 	default:
-		*out = append(*out, wire.ValidationError{Location: loc, Message: ve.ErrorKind.LocalizedString(printer), Type: kindName(ve.ErrorKind)})
+		*out = append(*out, wire.ValidationError{Location: loc, Message: describe(ve.ErrorKind), Type: kindName(ve.ErrorKind)})
 	}
+}
+
+// describe says what is wrong for a person, where the library's wording
+// ("minimum: got 0, want 1") is terse.
+func describe(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.Minimum:
+		return fmt.Sprintf("must be at least %s (got %s)", ratString(k.Want), ratString(k.Got))
+	case *kind.Maximum:
+		return fmt.Sprintf("must be at most %s (got %s)", ratString(k.Want), ratString(k.Got))
+	case *kind.ExclusiveMinimum:
+		return fmt.Sprintf("must be greater than %s (got %s)", ratString(k.Want), ratString(k.Got))
+	case *kind.ExclusiveMaximum:
+		return fmt.Sprintf("must be less than %s (got %s)", ratString(k.Want), ratString(k.Got))
+	case *kind.MinLength:
+		return fmt.Sprintf("must be at least %d characters long (got %d)", k.Want, k.Got)
+	case *kind.MaxLength:
+		return fmt.Sprintf("must be at most %d characters long (got %d)", k.Want, k.Got)
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d items (got %d)", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d items (got %d)", k.Want, k.Got)
+	case *kind.Pattern:
+		return fmt.Sprintf("must match the pattern %s", k.Want)
+	}
+	return k.LocalizedString(printer)
+}
+
+func ratString(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return r.FloatString(6)
 }
 
 func appendLoc(loc []any, key string) []any {
