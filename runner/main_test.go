@@ -109,3 +109,17 @@ func TestBrokerRefusesVirtualHost(t *testing.T) {
 		t.Errorf("status %d, output %s", status, stderr.String())
 	}
 }
+
+func TestCheckFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rabbitmq.yml")
+	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\nvirtual_hosts: {v: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers, dir), 0o644)
+	var stderr bytes.Buffer
+	if status := run([]string{"--check", "--virtual-host-name", "v", "--config-file-path", cfg}, nil, &stderr); status != ExitOK || !strings.Contains(stderr.String(), "configuration and 1 handlers are fine") {
+		t.Errorf("status %d, output %s", status, stderr.String())
+	}
+	stderr.Reset()
+	if status := run([]string{"--check", "--virtual-host-name", "w", "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr); status != ExitConfig {
+		t.Errorf("status %d, output %s", status, stderr.String())
+	}
+}
