@@ -10,6 +10,10 @@ import (
 // DefaultOutcomes is how many recent outcomes a consumer remembers.
 const DefaultOutcomes = 10000
 
+// maxOutcomeBytes bounds the memory the remembered replies take; the oldest
+// are forgotten first.
+const maxOutcomeBytes = 64 << 20
+
 // outcomes remembers the replies of recent requests, so that a request the
 // broker delivers again (after a lost channel, say) is answered from memory
 // instead of running its handler a second time. A delivery of a request
@@ -19,14 +23,16 @@ type outcomes struct {
 	max   int
 	m     map[string]*outcome
 	done  *list.List    // keys of finished outcomes, oldest first
+	bytes int           // total size of the remembered replies
 	store *outcomesFile // where finished outcomes persist; nil: memory only
 	err   func(error)   // told when the store fails
 }
 
 // outcome is one request's result, finished or in progress.
 type outcome struct {
-	finished chan struct{} // closed when the first run ends
-	reply    []byte        // the reply body; nil when the run was abandoned
+	finished  chan struct{} // closed when the first run ends
+	reply     []byte        // the reply body; nil when there was none to send
+	abandoned bool          // the run did not finish: its message went back to the queue
 }
 
 func newOutcomes(max int) *outcomes {
@@ -72,9 +78,12 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.done.PushBack(key)
-	for c.done.Len() > c.max {
+	c.bytes += len(reply)
+	for c.done.Len() > c.max || (c.bytes > maxOutcomeBytes && c.done.Len() > 1) {
 		oldest := c.done.Front()
-		delete(c.m, oldest.Value.(string))
+		k := oldest.Value.(string)
+		c.bytes -= len(c.m[k].reply)
+		delete(c.m, k)
 		c.done.Remove(oldest)
 	}
 	if c.store != nil && reply != nil {
@@ -110,6 +119,7 @@ func (c *outcomes) abandon(key string, o *outcome) {
 		}
 		c.mu.Unlock()
 	}
+	o.abandoned = true
 	close(o.finished)
 }
 

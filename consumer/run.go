@@ -153,7 +153,7 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 		case <-o.finished:
 		case <-abort.Done():
 		}
-		if o.reply == nil {
+		if o.abandoned {
 			c.settle(s, d, log, result{requeue: true})
 			return
 		}

@@ -85,8 +85,15 @@ func TestOutcomes(t *testing.T) {
 	wa, _ := oc.begin(ka)
 	oc.abandon(ka, oa)
 	<-wa.finished
-	if wa.reply != nil {
-		t.Error("abandoned outcome must have no reply")
+	if !wa.abandoned || wa.reply != nil {
+		t.Error("an abandoned outcome must say so, with no reply")
+	}
+	// Finished without a reply (a request without reply_to) is not abandoned.
+	kn := outcomeKey("ex", "noreply", nil)
+	on, _ := oc.begin(kn)
+	oc.finish(kn, on, nil)
+	if on.abandoned {
+		t.Error("a run finished without a reply is not abandoned")
 	}
 	if _, first := oc.begin(ka); !first {
 		t.Error("an abandoned key must run again")
@@ -240,5 +247,18 @@ func TestValidationMessages(t *testing.T) {
 		if w := want[fmt.Sprint(e.Location)]; e.Message != w {
 			t.Errorf("%v: %q, want %q", e.Location, e.Message, w)
 		}
+	}
+}
+
+func TestOutcomesByteBudget(t *testing.T) {
+	oc := newOutcomes(100)
+	big := make([]byte, maxOutcomeBytes/2+1)
+	for i := 0; i < 3; i++ {
+		k := fmt.Sprint("k", i)
+		o, _ := oc.begin(k)
+		oc.finish(k, o, big)
+	}
+	if n := oc.len(); n != 1 {
+		t.Errorf("remembered %d replies of half the budget each, want 1", n)
 	}
 }
