@@ -23,6 +23,7 @@ type incoming struct {
 	correlationID string
 	replyTo       string
 	redelivered   bool
+	deadline      time.Time // zero: none
 	body          []byte
 }
 
@@ -91,9 +92,14 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		resp = wire.ValidationFailure(errs)
 		log.Warn().Interface("errors", errs).Msg("request validation failed")
 	} else {
-		r, tb, requeue := c.answer(stopping, abort, log, rt, in, obj)
+		r, tb, requeue, expired := c.answer(stopping, abort, log, rt, in, obj)
 		if requeue {
 			return result{requeue: true}
+		}
+		if expired {
+			tb := "expired: the caller's deadline passed before the request could start"
+			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
+			return result{}
 		}
 		resp, traceback = r, tb
 	}
@@ -113,20 +119,24 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 
 // answer produces the response of a valid request: from the mock, or by
 // running the handler under its lock.
-func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp wire.Response, traceback string, requeue bool) {
+func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp wire.Response, traceback string, requeue, expired bool) {
 	if c.cfg.Mock {
 		r, err := rt.mockResponse(obj)
 		if err != nil {
-			return wire.UnexpectedFailure(), "mock: " + err.Error(), false
+			return wire.UnexpectedFailure(), "mock: " + err.Error(), false, false
 		}
-		return r, "", false
+		return r, "", false, false
 	}
 	unlock, err := c.locks.lock(stopping, lockKey(rt, obj))
 	if err != nil {
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
-		return wire.Response{}, "", true
+		return wire.Response{}, "", true, false
 	}
 	defer unlock()
+	if !in.deadline.IsZero() && time.Now().After(in.deadline) {
+		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
+		return wire.Response{}, "", false, true
+	}
 	body, _ := json.Marshal(obj)
 	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: body}
 	raw, err := c.run(abort, log, rt, call)
@@ -138,15 +148,15 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 	if err != nil {
 		if abort.Err() != nil {
 			log.Warn().Err(err).Msg("handler killed by a forced stop: the request goes back to the queue")
-			return wire.Response{}, "", true
+			return wire.Response{}, "", true, false
 		}
 		var he *HandlerError
 		if errors.As(err, &he) {
-			return wire.UnexpectedFailure(), he.Traceback(), false
+			return wire.UnexpectedFailure(), he.Traceback(), false, false
 		}
-		return wire.UnexpectedFailure(), err.Error(), false
+		return wire.UnexpectedFailure(), err.Error(), false, false
 	}
-	return resp, "", false
+	return resp, "", false, false
 }
 
 // run runs the handler with its timeout and waits for it.

@@ -143,8 +143,15 @@ func (c *Consumer) dispatch(stopping, abort context.Context, s *session, d amqp.
 // handle answers one delivery, running its handler at most once per
 // process: a request delivered again is answered from its outcome.
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
-	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, body: d.Body}
+	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
 	log := c.log.With().Str("exchange", in.exchange).Str("correlation_id", in.correlationID).Logger()
+	if !in.deadline.IsZero() && !time.Now().Before(in.deadline) && !d.Redelivered {
+		// The broker enforces the expiration with its own clock: a request
+		// that arrives already past its deadline means the caller's clock
+		// is off. Trust the broker and ignore the deadline.
+		log.Warn().Time("deadline", in.deadline).Msg("request arrived past the caller's deadline: is the caller's clock wrong? ignoring the deadline")
+		in.deadline = time.Time{}
+	}
 	key := outcomeKey(in.exchange, in.correlationID, in.body)
 	o, first := c.outcomes.begin(key)
 	if !first {
@@ -292,4 +299,17 @@ wait:
 	}
 	c.log.Info().Msg("stopped")
 	return err
+}
+
+// deadlineOf reads the caller's deadline header, if any.
+func deadlineOf(h amqp.Table) time.Time {
+	switch v := h[wire.DeadlineHeader].(type) {
+	case int64:
+		return time.UnixMilli(v)
+	case int32:
+		return time.UnixMilli(int64(v))
+	case int:
+		return time.UnixMilli(int64(v))
+	}
+	return time.Time{}
 }

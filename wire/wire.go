@@ -12,6 +12,12 @@ const ContentType = "application/json"
 // starts with it is answered through the default exchange.
 const DirectReplyTo = "amq.rabbitmq.reply-to"
 
+// DeadlineHeader is an optional request header: the caller's deadline in
+// Unix milliseconds. The broker drops a request whose expiration passes in
+// the queue; the consumer also does not start a request it received in time
+// but could not start before this deadline, since nobody waits for it.
+const DeadlineHeader = "x-deadline"
+
 // The fixed messages of failure responses.
 const (
 	MessageValidationFailed = "Request validation failed"
