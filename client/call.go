@@ -36,33 +36,33 @@ func encode(body any, encrypt []string, key *fernet.Key) ([]byte, error) {
 	default:
 		var err error
 		if raw, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("encode request: %w", err)
+			return nil, fmt.Errorf("%w: encode: %v", ErrInvalidRequest, err)
 		}
 	}
 	if len(encrypt) == 0 {
 		return raw, nil
 	}
 	if key == nil {
-		return nil, fmt.Errorf("encrypt %v: the virtual host has no fernet_key", encrypt)
+		return nil, fmt.Errorf("%w: encrypt %v: the virtual host has no fernet_key", ErrInvalidRequest, encrypt)
 	}
 	var obj map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("encrypt %v: the request is not a JSON object", encrypt)
+		return nil, fmt.Errorf("%w: encrypt %v: the request is not a JSON object", ErrInvalidRequest, encrypt)
 	}
 	for _, f := range encrypt {
 		v, ok := obj[f]
 		if !ok {
-			return nil, fmt.Errorf("encrypt %s: the request has no such field", f)
+			return nil, fmt.Errorf("%w: encrypt %s: the request has no such field", ErrInvalidRequest, f)
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, fmt.Errorf("encrypt %s: only string fields can be encrypted", f)
+			return nil, fmt.Errorf("%w: encrypt %s: only string fields can be encrypted", ErrInvalidRequest, f)
 		}
 		tok, err := fernet.EncryptAndSign([]byte(s), key)
 		if err != nil {
-			return nil, fmt.Errorf("encrypt %s: %w", f, err)
+			return nil, fmt.Errorf("%w: encrypt %s: %v", ErrInvalidRequest, f, err)
 		}
 		obj[f], _ = json.Marshal(string(tok))
 	}

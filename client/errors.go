@@ -15,6 +15,10 @@ var ErrTimeout = errors.New("no reply before the deadline")
 // not have run.
 var ErrConnectionLost = errors.New("connection to the broker lost while waiting for the reply")
 
+// ErrInvalidRequest is wrapped by errors about the request itself (not
+// JSON, a field to encrypt that is missing or not a string, no key).
+var ErrInvalidRequest = errors.New("invalid request")
+
 // ErrClosed is returned by calls on a closed Client.
 var ErrClosed = errors.New("client closed")
 
