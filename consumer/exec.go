@@ -104,7 +104,7 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 			}
 			line := sc.Text()
 			tail.WriteLine(line)
-			log.Warn().Str("stderr", line).Msg("handler stderr")
+			log.Info().Str("stderr", line).Msg("handler stderr")
 		}
 		_, _ = io.Copy(io.Discard, stderrR)
 	}()
