@@ -70,7 +70,7 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	}
 	journal, closeJournal, err := openJournal(cfg, *vhost)
 	if err != nil {
-		log.Error().Msg("log spool: " + err.Error())
+		log.Error().Msg("configuration error: " + cfg.Path + ": spool_directory: " + err.Error())
 		return ExitConfig
 	}
 	defer closeJournal()

@@ -1,0 +1,105 @@
+// Command rabbitmq-consumer-logship ships the RPC request and response
+// records that the consumers spool to the central log server:
+//
+//	rabbitmq-consumer-logship --config-file-path F
+//
+// Exit status 0 on SIGTERM/SIGINT, 1 on a runtime failure, 2 for a bad
+// command line, 3 for a configuration error (or no log_server), 4 when the
+// log server rejects the API token.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+)
+
+const (
+	exitOK           = 0
+	exitFailure      = 1
+	exitUsage        = 2
+	exitConfig       = 3
+	exitUnauthorized = 4
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	fs := flag.NewFlagSet("rabbitmq-consumer-logship", flag.ContinueOnError)
+	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
+	poll := fs.Duration("poll", 250*time.Millisecond, "how often to look for new records and virtual hosts")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return exitUsage
+	}
+	log := zerolog.New(os.Stderr).With().Timestamp().Logger()
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		log.Error().Msg("configuration error: " + err.Error())
+		return exitConfig
+	}
+	if cfg.LogServer == nil {
+		log.Error().Msg("configuration error: " + cfg.Path + ": log_server: not configured, nothing to ship to")
+		return exitConfig
+	}
+	sh := logship.NewShipper(cfg.SpoolDirectory, logship.ShipperOptions{
+		BaseURL: cfg.LogServer.BaseURL, Token: cfg.LogServer.APIToken, Logger: log, Poll: *poll,
+	})
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer cancel()
+	notify := func(s string) { _, _ = daemon.SdNotify(false, s) }
+	go report(ctx, sh, notify)
+	log.Info().Str("spool", cfg.SpoolDirectory).Str("log_server", cfg.LogServer.BaseURL).Msg("shipping")
+	notify("READY=1")
+	err = sh.Run(ctx)
+	notify("STOPPING=1")
+	shipped, skipped := sh.Stats()
+	log.Info().Int64("shipped", shipped).Int64("skipped", skipped).Msg("stopped")
+	switch {
+	case errors.Is(err, logship.ErrUnauthorized):
+		return exitUnauthorized
+	case err != nil:
+		log.Error().Err(err).Msg("shipping failed")
+		return exitFailure
+	}
+	return exitOK
+}
+
+// report sends STATUS= with the backlog, and WATCHDOG=1 pings while the
+// process runs.
+func report(ctx context.Context, sh *logship.Shipper, notify func(string)) {
+	interval := 5 * time.Second
+	if wd, err := daemon.SdWatchdogEnabled(false); err == nil && wd > 0 && wd/2 < interval {
+		interval = wd / 2
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		bytes, files := sh.Backlog()
+		shipped, skipped := sh.Stats()
+		notify(fmt.Sprintf("STATUS=backlog %d bytes in %d files; shipped %d, skipped %d", bytes, files, shipped, skipped))
+		notify("WATCHDOG=1")
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

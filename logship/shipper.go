@@ -1,0 +1,362 @@
+package logship
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nxadm/tail"
+	"github.com/rs/zerolog"
+)
+
+// ShipperOptions configure a Shipper.
+type ShipperOptions struct {
+	// BaseURL is the log server's base URL, ending in "/".
+	BaseURL string
+	// Token is the X-API-Token.
+	Token string
+	// Logger receives the shipper's log.
+	Logger zerolog.Logger
+	// Poll is how often new virtual hosts and new segments are looked for,
+	// and the active segment is read; 0 means 250ms.
+	Poll time.Duration
+	// MaxBackoff caps the wait between retries while the log server is
+	// unavailable; 0 means 30s.
+	MaxBackoff time.Duration
+	// HTTPClient posts the records; nil means one with a 30s timeout.
+	HTTPClient *http.Client
+}
+
+// Shipper follows every virtual host's spool under a root directory and
+// posts each record to the log server, in order, recording its position
+// after each confirmed post and removing segments once shipped. Memory
+// stays bounded whatever the backlog: it holds one record at a time per
+// virtual host.
+type Shipper struct {
+	root string
+	opts ShipperOptions
+	http *http.Client
+	log  zerolog.Logger
+
+	mu      sync.Mutex
+	shipped int64
+	skipped int64
+}
+
+// NewShipper makes a shipper for the spools under root.
+func NewShipper(root string, opts ShipperOptions) *Shipper {
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Shipper{root: root, opts: opts, http: hc, log: opts.Logger}
+}
+
+// Stats are the records shipped and skipped (rejected by the server) so far.
+func (s *Shipper) Stats() (shipped, skipped int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shipped, s.skipped
+}
+
+// Backlog is what remains to ship: bytes and segment files, over all
+// virtual hosts.
+func (s *Shipper) Backlog() (bytes int64, files int) {
+	dirs, _ := os.ReadDir(s.root)
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		dir := filepath.Join(s.root, d.Name())
+		segs, err := segments(dir)
+		if err != nil {
+			continue
+		}
+		pos, _ := loadPosition(dir)
+		for _, seq := range segs {
+			st, err := os.Stat(segmentPath(dir, seq))
+			if err != nil {
+				continue
+			}
+			files++
+			switch {
+			case seq == pos.Segment:
+				bytes += st.Size() - pos.Offset
+			case seq > pos.Segment:
+				bytes += st.Size()
+			}
+		}
+	}
+	return bytes, files
+}
+
+// Run ships until ctx ends (returning nil) or the log server rejects the
+// token (ErrUnauthorized).
+func (s *Shipper) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer s.http.CloseIdleConnections()
+	if err := os.MkdirAll(s.root, 0o750); err != nil {
+		return fmt.Errorf("spool directory: %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	fatal := make(chan error, 1)
+	started := map[string]bool{}
+	t := time.NewTicker(s.opts.Poll)
+	defer t.Stop()
+	for {
+		dirs, err := os.ReadDir(s.root)
+		if err != nil {
+			s.log.Error().Err(err).Msg("cannot list the spool directory")
+		}
+		for _, d := range dirs {
+			if !d.IsDir() || started[d.Name()] {
+				continue
+			}
+			started[d.Name()] = true
+			dir := filepath.Join(s.root, d.Name())
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.shipDir(ctx, dir); err != nil && ctx.Err() == nil {
+					select {
+					case fatal <- err:
+					default:
+					}
+					cancel()
+				}
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			select {
+			case err := <-fatal:
+				return err
+			default:
+				return nil
+			}
+		case err := <-fatal:
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// shipDir ships one virtual host's spool, forever.
+func (s *Shipper) shipDir(ctx context.Context, dir string) error {
+	log := s.log.With().Str("spool", dir).Logger()
+	pos, err := loadPosition(dir)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		segs, err := segments(dir)
+		if err != nil {
+			return err
+		}
+		if len(segs) == 0 || segs[len(segs)-1] < pos.Segment {
+			if !sleep(ctx, s.opts.Poll) {
+				return nil
+			}
+			continue
+		}
+		// The segment to ship: the position's, or the first after it.
+		cur := segs[0]
+		for _, seq := range segs {
+			if seq >= pos.Segment {
+				cur = seq
+				break
+			}
+		}
+		if cur != pos.Segment {
+			pos = position{Segment: cur}
+		}
+		path := segmentPath(dir, cur)
+		if cur < segs[len(segs)-1] {
+			// Sealed: the spool has moved on; ship to its end, then remove it.
+			if err := s.shipSealed(ctx, log, dir, path, &pos); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Error().Err(err).Msg("cannot remove a shipped segment")
+			}
+			pos = position{Segment: cur + 1}
+			if err := savePosition(dir, pos); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.follow(ctx, log, dir, path, &pos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shipSealed ships a sealed segment from pos to its end.
+func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, dir, path string, pos *position) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open segment: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
+		return fmt.Errorf("seek segment: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	for ctx.Err() == nil {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			if err := s.ship(ctx, log, dir, pos, line[:len(line)-1], int64(len(line))); err != nil {
+				return err
+			}
+		} else if len(line) > 0 {
+			log.Warn().Int("bytes", len(line)).Msg("a sealed segment ends with an incomplete record (torn by a crash?); skipped")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read segment: %w", err)
+		}
+	}
+	return nil
+}
+
+// follow ships the active segment as it grows, until a newer segment
+// appears (it is then sealed, and shipDir finishes it) or ctx ends.
+func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, dir, path string, pos *position) error {
+	tl, err := tail.TailFile(path, tail.Config{
+		Location:      &tail.SeekInfo{Offset: pos.Offset, Whence: io.SeekStart},
+		Follow:        true,
+		Poll:          true,
+		CompleteLines: true,
+		MustExist:     true,
+		Logger:        tail.DiscardingLogger,
+	})
+	if err != nil {
+		return fmt.Errorf("follow segment: %w", err)
+	}
+	defer func() {
+		_ = tl.Stop()
+		tl.Cleanup()
+	}()
+	t := time.NewTicker(s.opts.Poll)
+	defer t.Stop()
+	seq := pos.Segment
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-tl.Lines:
+			if !ok {
+				return nil
+			}
+			if line.Err != nil {
+				return fmt.Errorf("follow segment: %w", line.Err)
+			}
+			if err := s.ship(ctx, log, dir, pos, []byte(line.Text), int64(len(line.Text))+1); err != nil {
+				return err
+			}
+		case <-t.C:
+			segs, err := segments(dir)
+			if err != nil {
+				return err
+			}
+			if len(segs) > 0 && segs[len(segs)-1] > seq {
+				return nil // sealed: read the rest without following
+			}
+		}
+	}
+}
+
+// ship posts one spool line, retrying while the server is unavailable, and
+// then records the position past it.
+func (s *Shipper) ship(ctx context.Context, log zerolog.Logger, dir string, pos *position, line []byte, size int64) error {
+	var rec Record
+	if err := json.Unmarshal(line, &rec); err != nil {
+		log.Error().Err(err).Str("line", truncate(string(line), 512)).Msg("unreadable spool record; skipped")
+	} else {
+		delay := 100 * time.Millisecond
+		down := false
+		for {
+			out, detail, err := s.post(ctx, rec)
+			if ctx.Err() != nil {
+				return nil // stopping: the record stays unshipped
+			}
+			if err != nil {
+				log.Error().Str("answer", detail).Msg(err.Error())
+				return err
+			}
+			if out == posted {
+				if down {
+					log.Info().Msg("log server available again")
+				}
+				s.count(false)
+				break
+			}
+			if out == rejected {
+				log.Error().Str("answer", detail).RawJSON("record", line).Msg("the log server rejected a record; skipped (it would never be accepted)")
+				s.count(true)
+				break
+			}
+			if !down {
+				log.Warn().Str("answer", detail).Msg("log server unavailable; retrying with backoff")
+				down = true
+			}
+			if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
+				return nil
+			}
+			delay = min(delay*2, s.opts.MaxBackoff)
+		}
+	}
+	pos.Offset += size
+	return savePosition(dir, *pos)
+}
+
+func (s *Shipper) count(skipped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if skipped {
+		s.skipped++
+	} else {
+		s.shipped++
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

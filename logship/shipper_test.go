@@ -1,0 +1,304 @@
+package logship_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship/logservertest"
+)
+
+const token = "t0ken"
+
+// pair appends a request and its response.
+func pair(t testing.TB, s *logship.Spool, vhost string, i int) {
+	t.Helper()
+	id := fmt.Sprintf("%s-%d", vhost, i)
+	if err := s.Append(logship.Record{Kind: logship.KindRequest, CorrelationID: id, RequestPayload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+		VirtualHostName: vhost, QueueName: "q", RabbitMQUsername: "guest", Hostname: "h", ExchangeName: "dx"}); err != nil {
+		t.Fatal(err)
+	}
+	tb := "exit status: 3"
+	resp := logship.Record{Kind: logship.KindResponse, CorrelationID: id, ResponsePayload: json.RawMessage(`{"success":true,"message":"m","data":null}`)}
+	if i%10 == 0 {
+		resp.Traceback = &tb
+	}
+	if err := s.Append(resp); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type shipRun struct {
+	sh     *logship.Shipper
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+func startShipper(t *testing.T, root string, srv *logservertest.Server) *shipRun {
+	t.Helper()
+	r := &shipRun{done: make(chan error, 1), logs: &syncBuffer{}}
+	r.sh = logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: srv.Token(), Logger: zerolog.New(r.logs),
+		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- r.sh.Run(ctx) }()
+	t.Cleanup(func() {
+		r.stop(t)
+		if t.Failed() {
+			t.Logf("shipper log:\n%s", r.logs.String())
+		}
+	})
+	return r
+}
+
+func (r *shipRun) stop(t *testing.T) error {
+	r.cancel()
+	select {
+	case err, ok := <-r.done:
+		if ok {
+			close(r.done)
+		}
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("shipper did not stop")
+		return nil
+	}
+}
+
+// waitEvents waits until the server accepted n events.
+func waitEvents(t *testing.T, srv *logservertest.Server, n int) []logservertest.Event {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		ch := srv.Changed()
+		if ev := srv.Events(); len(ev) >= n {
+			return ev
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("the log server got %d events, want %d", len(srv.Events()), n)
+		}
+	}
+}
+
+// checkOrder checks every request arrived once, each before its response.
+func checkOrder(t *testing.T, ev []logservertest.Event, pairs int) (dups int) {
+	t.Helper()
+	requests := map[string]int{}
+	responses := map[string]int{}
+	for _, e := range ev {
+		switch e.Kind {
+		case "request":
+			requests[e.CorrelationID]++
+		case "response":
+			if requests[e.CorrelationID] == 0 {
+				t.Errorf("response %s before its request", e.CorrelationID)
+			}
+			responses[e.CorrelationID]++
+		}
+	}
+	for id, n := range requests {
+		dups += n - 1
+		_ = id
+	}
+	for _, n := range responses {
+		dups += n - 1
+	}
+	if len(requests) != pairs || len(responses) != pairs {
+		t.Errorf("%d requests and %d responses arrived, want %d each", len(requests), len(responses), pairs)
+	}
+	return dups
+}
+
+func TestShipsEverythingInOrder(t *testing.T) {
+	// nxadm/tail keeps one process-wide inotify watcher once used.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("github.com/nxadm/tail/watch.(*InotifyTracker).run"),
+		goleak.IgnoreAnyFunction("github.com/fsnotify/fsnotify.(*inotify).readEvents"))
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	func() {
+		for _, vh := range []string{"trees", "sites/prod"} {
+			s, err := logship.OpenSpool(root, vh, logship.SpoolOptions{SegmentBytes: 2048})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 50; i++ {
+				pair(t, s, vh, i)
+			}
+			_ = s.Close()
+		}
+		r := startShipper(t, root, srv)
+		ev := waitEvents(t, srv, 200)
+		if dups := checkOrder(t, ev, 100); dups != 0 {
+			t.Errorf("%d duplicates", dups)
+		}
+		first := ev[0].Request
+		if first.VirtualHostName == "" || first.QueueName != "q" || first.RabbitMQUsername != "guest" || first.Hostname != "h" || first.ExchangeName != "dx" || string(first.RequestPayload) == "" {
+			t.Errorf("request fields = %+v", first)
+		}
+		var withTraceback int
+		for _, e := range ev {
+			if e.Response != nil && e.Response.Traceback != nil && *e.Response.Traceback == "exit status: 3" {
+				withTraceback++
+			}
+		}
+		if withTraceback != 10 {
+			t.Errorf("%d responses with a traceback, want 10", withTraceback)
+		}
+		// Shipped segments are removed; only each vhost's active one stays.
+		waitFor(t, "sealed segments to be removed and the backlog to be empty", func() bool {
+			b, files := r.sh.Backlog()
+			return files == 2 && b == 0
+		})
+		_ = r.stop(t)
+		srv.Down()
+	}()
+}
+
+func TestLogServerDownThenBack(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	srv.Down()
+	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{SegmentBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := startShipper(t, root, srv)
+	for i := 0; i < 30; i++ {
+		pair(t, s, "v", i)
+	}
+	waitFor(t, "the shipper to notice", func() bool { return strings.Contains(r.logs.String(), "log server unavailable; retrying") })
+	srv.Up(t)
+	// And a 5xx phase: retried as well.
+	srv.FailWith(http.StatusServiceUnavailable)
+	before := srv.Posts()
+	waitFor(t, "retries against 503", func() bool { return srv.Posts() > before+2 })
+	srv.FailWith(0)
+	ev := waitEvents(t, srv, 60)
+	if dups := checkOrder(t, ev, 30); dups != 0 {
+		t.Errorf("%d duplicates", dups)
+	}
+	if strings.Count(r.logs.String(), "log server unavailable") > 2 {
+		t.Error("an outage must be logged once, not at every retry")
+	}
+}
+
+func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A response whose request the server never saw: 400, skipped.
+	_ = s.Append(logship.Record{Kind: logship.KindResponse, CorrelationID: "orphan", ResponsePayload: json.RawMessage(`{}`)})
+	pair(t, s, "v", 1)
+	r := startShipper(t, root, srv)
+	ev := waitEvents(t, srv, 2)
+	if len(ev) != 2 || ev[0].CorrelationID != "v-1" {
+		t.Errorf("events = %+v", ev)
+	}
+	waitFor(t, "the rejection in the log", func() bool {
+		l := r.logs.String()
+		return strings.Contains(l, "rejected a record; skipped") && strings.Contains(l, "orphan") && strings.Contains(l, "400")
+	})
+	if _, skipped := r.sh.Stats(); skipped != 1 {
+		t.Errorf("skipped = %d, want 1", skipped)
+	}
+}
+
+func TestWrongTokenStopsShipping(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, "another token")
+	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pair(t, s, "v", 1)
+	sh := logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: token, Poll: 10 * time.Millisecond, Logger: zerolog.Nop()})
+	done := make(chan error, 1)
+	go func() { done <- sh.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != logship.ErrUnauthorized {
+			t.Fatalf("Run = %v, want ErrUnauthorized", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a wrong token must stop shipping")
+	}
+	// Nothing was lost: the record is still there for a corrected shipper.
+	srv.SetToken(token)
+	startShipper(t, root, srv)
+	waitEvents(t, srv, 2)
+}
+
+func TestRotationWhileShipping(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{SegmentBytes: 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	startShipper(t, root, srv)
+	const n = 1000
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < n; i++ {
+			pair(t, s, "v", i)
+		}
+	}()
+	wg.Wait()
+	ev := waitEvents(t, srv, 2*n)
+	if dups := checkOrder(t, ev, n); dups != 0 {
+		t.Errorf("%d duplicates", dups)
+	}
+	segs, _ := os.ReadDir(logship.VHostDir(root, "v"))
+	t.Logf("%d records shipped across rotations; %d files left in the spool", 2*n, len(segs))
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
