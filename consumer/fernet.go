@@ -1,8 +1,10 @@
 package consumer
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
+	"strings"
 
 	"github.com/fernet/fernet-go"
 )
@@ -47,4 +49,68 @@ func masked(obj map[string]any, fields []string) json.RawMessage {
 	}
 	b, _ := json.Marshal(c)
 	return b
+}
+
+// secretsOf lists the decrypted values of the named fields.
+func secretsOf(obj map[string]any, fields []string) []string {
+	var out []string
+	for _, f := range fields {
+		if s, ok := obj[f].(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// maskSecrets replaces every occurrence of a secret inside the string values
+// of a JSON document by Mask, so a handler that echoes a decrypted value
+// does not leak it into the log or the log server.
+func maskSecrets(doc []byte, secrets []string) []byte {
+	if len(secrets) == 0 {
+		return doc
+	}
+	found := false
+	for _, s := range secrets {
+		if bytes.Contains(doc, []byte(jsonEscape(s))) {
+			found = true
+		}
+	}
+	if !found {
+		return doc
+	}
+	v, err := decodeAny(doc)
+	if err != nil {
+		return doc
+	}
+	out, err := json.Marshal(maskValue(v, secrets))
+	if err != nil {
+		return doc
+	}
+	return out
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+func maskValue(v any, secrets []string) any {
+	switch t := v.(type) {
+	case string:
+		for _, s := range secrets {
+			t = strings.ReplaceAll(t, s, Mask)
+		}
+		return t
+	case map[string]any:
+		for k, x := range t {
+			t[k] = maskValue(x, secrets)
+		}
+		return t
+	case []any:
+		for i, x := range t {
+			t[i] = maskValue(x, secrets)
+		}
+		return t
+	}
+	return v
 }

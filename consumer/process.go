@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -104,12 +105,17 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		resp, traceback = r, tb
 	}
 	reply := mustJSON(resp)
+	secrets := secretsOf(obj, fields)
+	shown := maskSecrets(reply, secrets)
+	for _, s := range secrets {
+		traceback = strings.ReplaceAll(traceback, s, Mask)
+	}
 	ev := log.Info()
 	if traceback != "" {
 		ev = log.Error().Str("traceback", traceback)
 	}
-	ev.RawJSON("response", logBody(reply)).Dur("duration", time.Since(start)).Msg("request answered")
-	rec := logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: reply}
+	ev.RawJSON("response", logBody(shown)).Dur("duration", time.Since(start)).Msg("request answered")
+	rec := logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: shown}
 	if traceback != "" {
 		rec.Traceback = &traceback
 	}

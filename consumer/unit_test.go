@@ -262,3 +262,16 @@ func TestOutcomesByteBudget(t *testing.T) {
 		t.Errorf("remembered %d replies of half the budget each, want 1", n)
 	}
 }
+
+func TestMaskSecrets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"data":{"echo":"hunter2"}}`, `{"data":{"echo":"*****"}}`},
+		{`{"message":"password hunter2 rejected","data":["x","hunter2"]}`, `{"data":["x","*****"],"message":"password ***** rejected"}`},
+		{`{"data":{"n":1}}`, `{"data":{"n":1}}`},
+	}
+	for _, tt := range tests {
+		if got := string(maskSecrets([]byte(tt.in), []string{"hunter2"})); got != tt.want {
+			t.Errorf("maskSecrets(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 )
 
-var consumerBin string
+var consumerBin, logshipBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "rabbitmq-consumer-e2e-")
@@ -25,11 +25,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	consumerBin = filepath.Join(dir, "rabbitmq-consumer")
-	build := exec.Command("go", "build", "-o", consumerBin, "../cmd/rabbitmq-consumer")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rabbitmq-consumer:", err)
-		os.Exit(1)
+	logshipBin = filepath.Join(dir, "rabbitmq-consumer-logship")
+	for bin, pkg := range map[string]string{consumerBin: "../cmd/rabbitmq-consumer", logshipBin: "../cmd/rabbitmq-consumer-logship"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
@@ -122,8 +125,14 @@ func (w *world) start(env ...string) *proc {
 
 func startProc(t *testing.T, args []string, env ...string) *proc {
 	t.Helper()
+	return startBin(t, consumerBin, args, env...)
+}
+
+// startBin starts one of the project's binaries; it is killed when the test ends.
+func startBin(t *testing.T, bin string, args []string, env ...string) *proc {
+	t.Helper()
 	p := &proc{stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(consumerBin, args...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -142,7 +151,7 @@ func startProc(t *testing.T, args []string, env ...string) *proc {
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("consumer pid %d log:\n%s", p.cmd.Process.Pid, p.stderr.String())
+			t.Logf("%s pid %d log:\n%s", filepath.Base(bin), p.cmd.Process.Pid, p.stderr.String())
 		}
 	})
 	return p

@@ -161,10 +161,11 @@ func (s *Shipper) Run(ctx context.Context) error {
 // shipDir ships one virtual host's spool, forever.
 func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 	log := s.log.With().Str("spool", dir).Logger()
-	pos, err := loadPosition(dir)
+	pw, pos, err := openPosition(dir)
 	if err != nil {
 		return err
 	}
+	defer pw.close()
 	for ctx.Err() == nil {
 		segs, err := segments(dir)
 		if err != nil {
@@ -190,7 +191,7 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 		path := segmentPath(dir, cur)
 		if cur < segs[len(segs)-1] {
 			// Sealed: the spool has moved on; ship to its end, then remove it.
-			if err := s.shipSealed(ctx, log, dir, path, &pos); err != nil {
+			if err := s.shipSealed(ctx, log, pw, path, &pos); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {
@@ -200,12 +201,12 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 				log.Error().Err(err).Msg("cannot remove a shipped segment")
 			}
 			pos = position{Segment: cur + 1}
-			if err := savePosition(dir, pos); err != nil {
+			if err := pw.save(pos); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.follow(ctx, log, dir, path, &pos); err != nil {
+		if err := s.follow(ctx, log, pw, dir, path, &pos); err != nil {
 			return err
 		}
 	}
@@ -213,7 +214,7 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 }
 
 // shipSealed ships a sealed segment from pos to its end.
-func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, dir, path string, pos *position) error {
+func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, pw *positionWriter, path string, pos *position) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open segment: %w", err)
@@ -226,7 +227,7 @@ func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, dir, path 
 	for ctx.Err() == nil {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 && line[len(line)-1] == '\n' {
-			if err := s.ship(ctx, log, dir, pos, line[:len(line)-1], int64(len(line))); err != nil {
+			if err := s.ship(ctx, log, pw, pos, line[:len(line)-1], int64(len(line))); err != nil {
 				return err
 			}
 		} else if len(line) > 0 {
@@ -244,7 +245,7 @@ func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, dir, path 
 
 // follow ships the active segment as it grows, until a newer segment
 // appears (it is then sealed, and shipDir finishes it) or ctx ends.
-func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, dir, path string, pos *position) error {
+func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, pw *positionWriter, dir, path string, pos *position) error {
 	tl, err := tail.TailFile(path, tail.Config{
 		Location:      &tail.SeekInfo{Offset: pos.Offset, Whence: io.SeekStart},
 		Follow:        true,
@@ -274,7 +275,7 @@ func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, dir, path stri
 			if line.Err != nil {
 				return fmt.Errorf("follow segment: %w", line.Err)
 			}
-			if err := s.ship(ctx, log, dir, pos, []byte(line.Text), int64(len(line.Text))+1); err != nil {
+			if err := s.ship(ctx, log, pw, pos, []byte(line.Text), int64(len(line.Text))+1); err != nil {
 				return err
 			}
 		case <-t.C:
@@ -291,7 +292,7 @@ func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, dir, path stri
 
 // ship posts one spool line, retrying while the server is unavailable, and
 // then records the position past it.
-func (s *Shipper) ship(ctx context.Context, log zerolog.Logger, dir string, pos *position, line []byte, size int64) error {
+func (s *Shipper) ship(ctx context.Context, log zerolog.Logger, pw *positionWriter, pos *position, line []byte, size int64) error {
 	var rec Record
 	if err := json.Unmarshal(line, &rec); err != nil {
 		log.Error().Err(err).Str("line", truncate(string(line), 512)).Msg("unreadable spool record; skipped")
@@ -330,7 +331,7 @@ func (s *Shipper) ship(ctx context.Context, log zerolog.Logger, dir string, pos 
 		}
 	}
 	pos.Offset += size
-	return savePosition(dir, *pos)
+	return pw.save(*pos)
 }
 
 func (s *Shipper) count(skipped bool) {

@@ -132,6 +132,13 @@ func (s *Server) Events() []Event {
 	return append([]Event(nil), s.events...)
 }
 
+// Accepted is the number of accepted posts.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
 // Posts is the number of posts received, accepted or not.
 func (s *Server) Posts() int {
 	s.mu.Lock()
