@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean demo
+.PHONY: all build test unit lint deps clean demo bench-logship
 
 all: build
 
@@ -36,6 +36,10 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
+
+# Ships 10,000 and 100,000 spooled records with the real shipper: records/s and peak RSS.
+bench-logship:
+	$(GO) test -run '^$$' -bench BenchmarkBacklog -benchtime 1x ./logship/ | grep -E '^logship:'
 
 clean:
 	rm -rf $(BIN) dist
