@@ -19,7 +19,7 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	}
 	switch format {
 	case "auto":
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		if isTerminal(w) {
 			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 		}
 	case "console":
@@ -30,4 +30,13 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// isTerminal reports whether w (or the writer a batchWriter wraps) is a terminal.
+func isTerminal(w io.Writer) bool {
+	if b, ok := w.(*batchWriter); ok {
+		w = b.w
+	}
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
@@ -56,7 +57,9 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 		fmt.Fprintln(stderr, "rabbitmq-consumer: --drain-timeout must be positive")
 		return ExitUsage
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	logOut := newBatchWriter(stderr, 50*time.Millisecond)
+	defer logOut.Close()
+	log, err := newLogger(logOut, *logFormat, *logLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, "rabbitmq-consumer:", err)
 		return ExitUsage

@@ -1,0 +1,371 @@
+// Command rpcbench measures rabbitmq-consumer against the bare protocol on
+// the local broker, in one run: a bare amqp091-go echo server (the
+// baseline), the consumer with a Go echo handler, the consumer with an
+// executable echo handler, and the consumer with a dead log server
+// configured; each at 1, 8 and 64 concurrent callers driven by the same
+// load generator (the client package). It prints a table, writes it as CSV
+// and as a PNG chart, and ends with the ratio of the consumer to the bare
+// baseline. `make bench` runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/client"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+)
+
+const exchange = "dx_bench_echo"
+
+// result is one cell of the table.
+type result struct {
+	Scenario string
+	Callers  int
+	Calls    int
+	PerSec   float64
+	P50, P99 time.Duration
+	IdleRSS  int // KiB, measured once the server consumes, before any load
+	PeakRSS  int // KiB, VmHWM at the end of the scenario
+}
+
+func main() {
+	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
+	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
+	callersFlag := flag.String("callers", "1,8,64", "concurrent callers per cell")
+	prefetch := flag.Int("prefetch", 64, "max_simultaneous_requests (prefetch) of every server")
+	out := flag.String("out", "bench/results", "directory for results.csv and calls-per-second.png")
+	only := flag.String("scenarios", "bare,consumer-go,consumer-exec,consumer-dead-log-server", "scenarios to run")
+	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
+	flag.Parse()
+	var callers []int
+	for _, f := range strings.Split(*callersFlag, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fatal("bad --callers %q", *callersFlag)
+		}
+		callers = append(callers, n)
+	}
+	bins, err := build()
+	if err != nil {
+		fatal("%v", err)
+	}
+	defer os.RemoveAll(bins.dir)
+
+	var results []result
+	for _, name := range strings.Split(*only, ",") {
+		sc, ok := scenarios(bins, *profile)[name]
+		if !ok {
+			fatal("unknown scenario %q", name)
+		}
+		fmt.Fprintf(os.Stderr, "rpcbench: %s ...\n", name)
+		rs, err := runScenario(name, sc, callers, *prefetch, *warmup, *duration)
+		if err != nil {
+			fatal("%s: %v", name, err)
+		}
+		results = append(results, rs...)
+	}
+	printTable(os.Stdout, results)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fatal("%v", err)
+	}
+	if err := writeCSV(filepath.Join(*out, "results.csv"), results); err != nil {
+		fatal("%v", err)
+	}
+	if err := writeChart(filepath.Join(*out, "calls-per-second.png"), results, callers); err != nil {
+		fatal("%v", err)
+	}
+	fmt.Printf("wrote %s and %s\n", filepath.Join(*out, "results.csv"), filepath.Join(*out, "calls-per-second.png"))
+	bare, cons := find(results, "bare", 64), find(results, "consumer-go", 64)
+	if bare != nil && cons != nil {
+		fmt.Printf("bench: consumer/bare = %.2f (go handler, 64 callers, calls/s)\n", cons.PerSec/bare.PerSec)
+	}
+}
+
+func find(rs []result, scenario string, callers int) *result {
+	for i := range rs {
+		if rs[i].Scenario == scenario && rs[i].Callers == callers {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+func fatal(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "rpcbench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+// binaries are the programs a run builds.
+type binaries struct {
+	dir                                       string
+	consumer, echoConsumer, echoHandler, bare string
+}
+
+func build() (*binaries, error) {
+	dir, err := os.MkdirTemp("", "rpcbench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &binaries{dir: dir,
+		consumer: filepath.Join(dir, "rabbitmq-consumer"), echoConsumer: filepath.Join(dir, "echo-consumer"),
+		echoHandler: filepath.Join(dir, "echo-handler"), bare: filepath.Join(dir, "bare-echo")}
+	for bin, pkg := range map[string]string{b.consumer: "./cmd/rabbitmq-consumer", b.echoConsumer: "./bench/echo-consumer", b.echoHandler: "./bench/echo-handler", b.bare: "./bench/bare-echo"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("build %s: %w", pkg, err)
+		}
+	}
+	return b, nil
+}
+
+// scenario starts a server for a virtual host and returns its command.
+type scenario func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error)
+
+func scenarios(b *binaries, profile string) map[string]scenario {
+	consumerCfg := func(dir, vhost, queue string, prefetch int, extra string) (string, error) {
+		path := filepath.Join(dir, "rabbitmq.yml")
+		body := fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\n%sserver: {host: 127.0.0.1, port: 5672}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: %d\n    exchanges: {%s: {}}\n",
+			filepath.Join(dir, "handlers"), filepath.Join(dir, "state"), extra, vhost, queue, prefetch, exchange)
+		return path, os.WriteFile(path, []byte(body), 0o644)
+	}
+	goConsumer := func(extra string, env ...string) scenario {
+		return func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
+			cfg, err := consumerCfg(dir, vhost, queue, prefetch, extra)
+			if err != nil {
+				return nil, err
+			}
+			cmd := exec.Command(b.echoConsumer, append([]string{"--virtual-host-name", vhost, "--config-file-path", cfg, "--log-format", "json"}, strings.Fields(os.Getenv("RPCBENCH_CONSUMER_ARGS"))...)...)
+			cmd.Env = append(os.Environ(), env...)
+			return cmd, nil
+		}
+	}
+	var profileEnv []string
+	if profile != "" {
+		abs, _ := filepath.Abs(profile)
+		profileEnv = append(profileEnv, "RPCBENCH_CPUPROFILE="+abs)
+	}
+	return map[string]scenario{
+		"bare": func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
+			return exec.Command(b.bare, "--url", "amqp://guest:guest@127.0.0.1:5672/"+vhost, "--queue", queue, "--exchange", exchange, "--prefetch", strconv.Itoa(prefetch)), nil
+		},
+		"consumer-go": goConsumer("", profileEnv...),
+		"consumer-exec": func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
+			hdir := filepath.Join(dir, "handlers", exchange)
+			if err := os.MkdirAll(hdir, 0o755); err != nil {
+				return nil, err
+			}
+			if err := copyFile(b.echoHandler, filepath.Join(hdir, "handler"), 0o755); err != nil {
+				return nil, err
+			}
+			contract := `{"description":"echo","lock_attribute":"n","timeout_seconds":30,"request":{"type":"object","properties":{"n":{"type":"integer"},"payload":{"type":"string"}},"required":["n"]},"response":{"type":"object"}}`
+			if err := os.WriteFile(filepath.Join(hdir, "contract.json"), []byte(contract), 0o644); err != nil {
+				return nil, err
+			}
+			cfg, err := consumerCfg(dir, vhost, queue, prefetch, "")
+			if err != nil {
+				return nil, err
+			}
+			return exec.Command(b.consumer, "--virtual-host-name", vhost, "--config-file-path", cfg, "--log-format", "json"), nil
+		},
+		"consumer-dead-log-server": func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
+			port, err := closedPort()
+			if err != nil {
+				return nil, err
+			}
+			extra := fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: 'http://127.0.0.1:%d/api/v1/', api_token: x}\n", filepath.Join(dir, "spool"), port)
+			return goConsumer(extra)(dir, vhost, queue, prefetch)
+		},
+	}
+}
+
+func closedPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
+}
+
+func copyFile(from, to string, mode os.FileMode) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, mode)
+}
+
+func rabbitmqctl(args ...string) error {
+	out, err := exec.Command("rabbitmqctl", append([]string{"-q"}, args...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("rabbitmqctl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// runScenario starts the scenario's server on a fresh virtual host, loads
+// it at each number of callers and stops it.
+func runScenario(name string, sc scenario, callers []int, prefetch int, warmup, duration time.Duration) ([]result, error) {
+	vhost := fmt.Sprintf("rpcbench-%s-%d", name, rand.IntN(1e9))
+	if err := rabbitmqctl("add_vhost", vhost); err != nil {
+		return nil, err
+	}
+	defer func() { _ = rabbitmqctl("delete_vhost", vhost) }()
+	if err := rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "rpcbench-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	queue := "q-" + name
+	cmd, err := sc(dir, vhost, queue, prefetch)
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	cfg := client.Config{Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"}, VirtualHost: vhost, Queue: queue}
+	if err := waitServing(cfg); err != nil {
+		return nil, err
+	}
+	idle := rss(cmd.Process.Pid, "VmRSS")
+	var results []result
+	for _, n := range callers {
+		r, err := load(cfg, n, warmup, duration)
+		if err != nil {
+			return nil, err
+		}
+		r.Scenario, r.IdleRSS = name, idle
+		results = append(results, r)
+	}
+	peak := rss(cmd.Process.Pid, "VmHWM")
+	for i := range results {
+		results[i].PeakRSS = peak
+	}
+	return results, nil
+}
+
+// waitServing waits until the server answers a call.
+func waitServing(cfg client.Config) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := client.Dial(context.Background(), cfg)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, err = c.Call(ctx, exchange, map[string]any{"n": -1})
+			cancel()
+			_ = c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server does not answer within 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// load runs n callers in a loop for warmup + duration and measures the
+// calls answered during duration.
+func load(cfg client.Config, n int, warmup, duration time.Duration) (result, error) {
+	c, err := client.Dial(context.Background(), cfg)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.Close()
+	payload := strings.Repeat("x", 64)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		firstErr  error
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	measureFrom, end := start.Add(warmup), start.Add(warmup+duration)
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; ; i++ {
+				t0 := time.Now()
+				if t0.After(end) {
+					break
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				r, err := c.Call(ctx, exchange, map[string]any{"n": g*1_000_000 + i, "payload": payload})
+				cancel()
+				if err == nil && !r.Success {
+					err = fmt.Errorf("failure response: %s", r.Message)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if t0.After(measureFrom) && time.Now().Before(end) {
+					mine = append(mine, time.Since(t0))
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}(g)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return result{}, firstErr
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	r := result{Callers: n, Calls: len(latencies), PerSec: float64(len(latencies)) / duration.Seconds()}
+	if len(latencies) > 0 {
+		r.P50 = latencies[len(latencies)*50/100]
+		r.P99 = latencies[min(len(latencies)-1, len(latencies)*99/100)]
+	}
+	return r, nil
+}
+
+// rss reads a memory figure of a process from /proc, in KiB.
+func rss(pid int, field string) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, field+":") {
+			n, _ := strconv.Atoi(strings.Fields(l)[1])
+			return n
+		}
+	}
+	return -1
+}
