@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean demo bench-logship
+.PHONY: all build test unit lint deps clean demo bench-logship deb
 
 all: build
 
@@ -41,5 +41,13 @@ lint:
 bench-logship:
 	$(GO) test -run '^$$' -bench BenchmarkBacklog -benchtime 1x ./logship/ | grep -E '^logship:'
 
+# The Debian package, built with the Go toolchain on PATH: dist/rabbitmq-consumer_<version>_<arch>.deb
+deb:
+	@command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debhelper dpkg-dev >/dev/null; }
+	@mkdir -p dist
+	GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" dpkg-buildpackage -us -uc -b
+	mv ../rabbitmq-consumer_$(VERSION)_*.deb dist/
+	rm -f ../rabbitmq-consumer_$(VERSION)_*.buildinfo ../rabbitmq-consumer_$(VERSION)_*.changes
+
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist build debian/.debhelper debian/rabbitmq-consumer debian/files debian/*.substvars debian/debhelper-build-stamp
