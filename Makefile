@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean demo bench-logship deb
+.PHONY: all build test unit lint deps clean demo bench-logship deb systemtest
 
 all: build
 
@@ -27,6 +27,7 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 	@echo "--- tests that stop or reconfigure the whole broker, alone"
 	$(GO) test -race -count=1 -timeout 10m -tags brokerwide -run '^TestBrokerwide' ./e2e/
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory systemtest; else echo "--- not root: the system test (make systemtest) needs root and was not run"; fi
 
 unit:
 	$(GO) test -race -count=1 -short ./...
@@ -48,6 +49,14 @@ deb:
 	GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" dpkg-buildpackage -us -uc -b
 	mv ../rabbitmq-consumer_$(VERSION)_*.deb dist/
 	rm -f ../rabbitmq-consumer_$(VERSION)_*.buildinfo ../rabbitmq-consumer_$(VERSION)_*.changes
+
+# The package under a real systemd, in a systemd-nspawn container on a cached
+# debootstrap root (/var/cache/rabbitmq-consumer-systemtest). Needs root.
+systemtest: deb
+	@[ "$$(id -u)" = 0 ] || { echo "make systemtest needs root (systemd-nspawn, debootstrap)"; exit 1; }
+	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap systemd-container >/dev/null; }
+	@echo "--- the package under a real systemd"
+	$(GO) test -tags systemtest -count=1 -timeout 30m -v ./systemtest/
 
 clean:
 	rm -rf $(BIN) dist build debian/.debhelper debian/rabbitmq-consumer debian/files debian/*.substvars debian/debhelper-build-stamp

@@ -135,7 +135,7 @@ func TestTLS(t *testing.T) {
 		p := w.start("SSL_CERT_FILE=" + otherFile)
 		code, _ := p.wait(t, 30*time.Second)
 		log := p.stderr.String()
-		if code != 5 || !strings.Contains(log, "TLS: the certificate of broker localhost:") || !strings.Contains(log, "does not verify") {
+		if code != 77 || !strings.Contains(log, "TLS: the certificate of broker localhost:") || !strings.Contains(log, "does not verify") {
 			t.Errorf("exit status %d, log:\n%s", code, log)
 		}
 	})

@@ -164,8 +164,8 @@ func TestWrongTokenExitsLoudly(t *testing.T) {
 	srv := logservertest.New(t, token)
 	backlog(t, root, 1)
 	p := startShipperProcess(t, writeConfig(t, root, srv.BaseURL(), "wrong"))
-	if code := p.wait(t); code != 4 {
-		t.Errorf("exit status = %d, want 4", code)
+	if code := p.wait(t); code != 77 {
+		t.Errorf("exit status = %d, want 77", code)
 	}
 	if !strings.Contains(p.out.String(), "rejected the API token (401)") {
 		t.Errorf("log:\n%s", p.out.String())
@@ -176,7 +176,7 @@ func TestNoLogServerConfigured(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rabbitmq.yml")
 	_ = os.WriteFile(path, []byte("virtual_hosts: {v: {queue: q, exchanges: {dx: {}}}}\n"), 0o644)
 	p := startShipperProcess(t, path)
-	if code := p.wait(t); code != 3 || !strings.Contains(p.out.String(), "log_server: not configured") {
+	if code := p.wait(t); code != 78 || !strings.Contains(p.out.String(), "log_server: not configured") {
 		t.Errorf("exit status %d, log:\n%s", code, p.out.String())
 	}
 }

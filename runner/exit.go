@@ -4,13 +4,14 @@
 // custom binary passes its own.
 package runner
 
-// Exit statuses of the consumer process. The unit's
-// RestartPreventExitStatus lists those that a restart cannot fix.
+// Exit statuses of the consumer process, from sysexits(3). The unit's
+// RestartPreventExitStatus lists those that a restart cannot fix. (Not 2:
+// the Go runtime exits with 2 on a crash, which must be restarted.)
 const (
-	ExitOK      = 0 // stopped cleanly
-	ExitFailure = 1 // runtime failure, or a stop that had to abandon requests
-	ExitUsage   = 2 // bad command line
-	ExitConfig  = 3 // configuration file missing or invalid
-	ExitHandler = 4 // an exchange's handler or contract is missing or invalid
-	ExitRefused = 5 // the broker refused us: credentials, virtual host, TLS certificate
+	ExitOK      = 0  // stopped cleanly
+	ExitFailure = 1  // runtime failure, or a stop that had to abandon requests
+	ExitUsage   = 64 // EX_USAGE: bad command line
+	ExitHandler = 65 // EX_DATAERR: an exchange's handler or contract is missing or invalid
+	ExitRefused = 77 // EX_NOPERM: the broker refused us: credentials, virtual host, TLS certificate
+	ExitConfig  = 78 // EX_CONFIG: configuration file missing or invalid
 )

@@ -34,7 +34,7 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	logFormat := fs.String("log-format", "auto", "log format: auto, json or console")
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
 	version := fs.Bool("version", false, "print the version and exit")
-	check := fs.Bool("check", false, "check the configuration and the handlers, then exit (0: fine, 3 or 4: what is wrong)")
+	check := fs.Bool("check", false, "check the configuration and the handlers, then exit (0: fine, 78 or 65: what is wrong)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK

@@ -3,9 +3,10 @@
 //
 //	rabbitmq-consumer-logship --config-file-path F
 //
-// Exit status 0 on SIGTERM/SIGINT, 1 on a runtime failure, 2 for a bad
-// command line, 3 for a configuration error (or no log_server), 4 when the
-// log server rejects the API token.
+// Exit status 0 on SIGTERM/SIGINT, 1 on a runtime failure, 64 for a bad
+// command line, 78 for a configuration error (or no log_server), 77 when
+// the log server rejects the API token (sysexits(3); not 2, the Go
+// runtime's crash status).
 package main
 
 import (
@@ -28,9 +29,9 @@ import (
 const (
 	exitOK           = 0
 	exitFailure      = 1
-	exitUsage        = 2
-	exitConfig       = 3
-	exitUnauthorized = 4
+	exitUsage        = 64
+	exitUnauthorized = 77
+	exitConfig       = 78
 )
 
 func main() { os.Exit(run()) }

@@ -1,0 +1,261 @@
+//go:build systemtest
+
+package systemtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/client"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+)
+
+// countHandler records every invocation, so the test can count them.
+const countHandler = `#!/bin/sh
+cat >/dev/null
+echo "$RPC_CORRELATION_ID" >> /var/lib/rabbitmq-consumer/invocations
+printf '{"success":true,"message":"counted by %s","data":{"version":"%s"}}' "$$" "@VERSION@"
+`
+
+const countContract = `{"description":"counts","lock_attribute":"n","timeout_seconds":30,
+ "request":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},
+ "response":{"type":"object","properties":{"version":{"type":"string"}},"required":["version"]}}
+`
+
+// handlerDeb builds a handler package for dx_count at version.
+func handlerDeb(t *testing.T, dir, version string) string {
+	t.Helper()
+	stage := t.TempDir()
+	hdir := filepath.Join(stage, "usr/lib/rabbitmq-consumer/handlers/dx_count")
+	if err := os.MkdirAll(filepath.Join(stage, "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(hdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(stage, 0o755)
+	control := fmt.Sprintf("Package: rabbitmq-consumer-handler-dx-count\nVersion: %s\nArchitecture: all\nMaintainer: test <t@invalid>\nDepends: rabbitmq-consumer\nDescription: test handler\n", version)
+	mustWrite(t, filepath.Join(stage, "DEBIAN/control"), control, 0o644)
+	mustWrite(t, filepath.Join(hdir, "handler"), strings.ReplaceAll(countHandler, "@VERSION@", version), 0o755)
+	mustWrite(t, filepath.Join(hdir, "contract.json"), countContract, 0o644)
+	out := filepath.Join(dir, "dx-count_"+version+".deb")
+	run(t, "dpkg-deb", "--root-owner-group", "--build", stage, out)
+	return out
+}
+
+func mustWrite(t *testing.T, path, body string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func configFor(vhost, queue string) string {
+	return fmt.Sprintf("server: {host: 127.0.0.1, port: 5672, username: guest, password: guest}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: 4\n    exchanges: {dx_count: {}}\n", vhost, queue)
+}
+
+func call(t *testing.T, c *client.Client, n int) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := client.CallTyped[map[string]int, map[string]string](ctx, c, "dx_count", map[string]int{"n": n})
+	if err != nil {
+		return "", err
+	}
+	if !r.Success {
+		return "", fmt.Errorf("failure response: %s", r.Message)
+	}
+	return r.Data["version"], nil
+}
+
+func dial(t *testing.T, vhost, queue string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(context.Background(), client.Config{Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"}, VirtualHost: vhost, Queue: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestPackageUnderSystemd(t *testing.T) {
+	repo, _ := filepath.Abs("..")
+	debs, _ := filepath.Glob(filepath.Join(repo, "dist", "rabbitmq-consumer_*.deb"))
+	if len(debs) == 0 {
+		t.Fatal("no dist/rabbitmq-consumer_*.deb: run `make systemtest`, which builds it")
+	}
+	share := t.TempDir()
+	_ = os.Chmod(share, 0o755)
+	run(t, "cp", debs[len(debs)-1], filepath.Join(share, "rabbitmq-consumer.deb"))
+	v1, v2 := handlerDeb(t, share, "1.0"), handlerDeb(t, share, "1.1")
+	v, w := testbroker.New(t), testbroker.New(t)
+
+	c := boot(t, rootfs(t), share)
+
+	// Install.
+	c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb")
+	c.must("dpkg", "-i", "/share/"+filepath.Base(v1))
+	if out := c.must("sh", "-c", "systemd-analyze verify /lib/systemd/system/rabbitmq-consume@test.service /lib/systemd/system/rabbitmq-consume.target /lib/systemd/system/rabbitmq-consumer-logship.service 2>&1"); strings.TrimSpace(out) != "" {
+		t.Errorf("systemd-analyze verify says:\n%s", out)
+	}
+	c.write("/etc/rabbitmq-consumer/rabbitmq.yml", configFor(v.Name, "q-v"))
+
+	t.Run("active only after READY=1, an RPC is answered, status OK", func(t *testing.T) {
+		c.must("systemctl", "start", "rabbitmq-consume@"+v.Name)
+		if s := c.show("rabbitmq-consume@"+v.Name, "ActiveState"); s != "active" {
+			t.Fatalf("ActiveState = %s", s)
+		}
+		if s := c.show("rabbitmq-consume@"+v.Name, "StatusText"); !strings.HasPrefix(s, "consuming 1 exchanges on queue q-v") {
+			t.Errorf("StatusText = %q", s)
+		}
+		// Type=notify: `systemctl start` returned once READY=1 came, and by
+		// then the consumer is registered with the broker.
+		if out := testbroker.Ctl(t, "list_consumers", "-p", v.Name, "queue_name", "--no-table-headers"); !strings.Contains(out, "q-v") {
+			t.Errorf("active before the consumer was registered: %q", out)
+		}
+		if ver, err := call(t, dial(t, v.Name, "q-v"), 1); err != nil || ver != "1.0" {
+			t.Fatalf("call: %q, %v", ver, err)
+		}
+		out, err := c.exec("rabbitmq-consumer-status")
+		if err != nil || !strings.HasPrefix(out, "RABBITMQ-CONSUMER OK - 1 consumers active") {
+			t.Errorf("status check: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("a drop-in pointing CONFIG_FILE_PATH elsewhere is honoured", func(t *testing.T) {
+		c.write("/etc/rabbitmq-consumer/w.yml", configFor(w.Name, "q-w-from-dropin"))
+		c.write("/etc/systemd/system/rabbitmq-consume@"+w.Name+".service.d/override.conf", "[Service]\nEnvironment=CONFIG_FILE_PATH=/etc/rabbitmq-consumer/w.yml\n")
+		c.must("systemctl", "daemon-reload")
+		c.must("systemctl", "start", "rabbitmq-consume@"+w.Name)
+		if ver, err := call(t, dial(t, w.Name, "q-w-from-dropin"), 1); err != nil || ver != "1.0" {
+			t.Fatalf("call through the drop-in's queue: %q, %v", ver, err)
+		}
+	})
+
+	t.Run("a broken configuration fails without a restart loop; status CRITICAL", func(t *testing.T) {
+		c.write("/etc/rabbitmq-consumer/broken.yml", "virtual_hosts:\n  broken:\n    queue: q\n    prefetch: 3\n    exchanges: {dx_count: {}}\n")
+		c.write("/etc/systemd/system/rabbitmq-consume@broken.service.d/override.conf", "[Service]\nEnvironment=CONFIG_FILE_PATH=/etc/rabbitmq-consumer/broken.yml\n")
+		c.must("systemctl", "daemon-reload")
+		_, _ = c.exec("systemctl", "start", "rabbitmq-consume@broken")
+		waitFor(t, "the broken unit to fail", 30*time.Second, func() bool { return c.show("rabbitmq-consume@broken", "ActiveState") == "failed" })
+		if n := c.show("rabbitmq-consume@broken", "NRestarts"); n != "0" {
+			t.Errorf("NRestarts = %s, want 0 (RestartPreventExitStatus)", n)
+		}
+		if s := c.show("rabbitmq-consume@broken", "ExecMainStatus"); s != "78" {
+			t.Errorf("exit status = %s, want 78", s)
+		}
+		journal := c.must("journalctl", "-u", "rabbitmq-consume@broken", "-o", "cat", "--no-pager")
+		if !strings.Contains(journal, "virtual_hosts.broken.prefetch: unknown key") {
+			t.Errorf("the journal does not say what is wrong:\n%s", journal)
+		}
+		out, err := c.exec("rabbitmq-consumer-status")
+		var ee *exec.ExitError
+		if !asExit(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(out, "CRITICAL") || !strings.Contains(out, "rabbitmq-consume@broken.service") {
+			t.Errorf("status check: %v\n%s", err, out)
+		}
+		c.must("systemctl", "reset-failed", "rabbitmq-consume@broken")
+	})
+
+	t.Run("a handler package upgrade restarts the consumers; no call lost or answered twice", func(t *testing.T) {
+		unit := "rabbitmq-consume@" + v.Name
+		before := c.show(unit, "MainPID")
+		cl := dial(t, v.Name, "q-v")
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		versions := map[string]int{}
+		var errs []error
+		calls := 0
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ver, err := call(t, cl, 1000+g*100000+i)
+					mu.Lock()
+					calls++
+					if err != nil {
+						errs = append(errs, err)
+					} else {
+						versions[ver]++
+					}
+					mu.Unlock()
+				}
+			}(g)
+		}
+		_ = c.must("truncate", "-s", "0", "/var/lib/rabbitmq-consumer/invocations")
+		c.must("dpkg", "-i", "/share/"+filepath.Base(v2))
+		waitFor(t, "calls answered by the new handler", 60*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return versions["1.1"] >= 20
+		})
+		close(stop)
+		wg.Wait()
+		after := c.show(unit, "MainPID")
+		if after == before || after == "0" {
+			t.Errorf("MainPID %s -> %s: the consumer was not restarted", before, after)
+		}
+		lines := strings.Fields(c.must("cat", "/var/lib/rabbitmq-consumer/invocations"))
+		seen := map[string]int{}
+		dups := 0
+		for _, l := range lines {
+			seen[l]++
+			if seen[l] == 2 {
+				dups++
+			}
+		}
+		t.Logf("during the upgrade: %d calls, %d errors, answered by version %v; %d handler runs, %d run twice; MainPID %s -> %s", calls, len(errs), versions, len(lines), dups, before, after)
+		if len(errs) > 0 {
+			t.Errorf("calls lost: %v", errs[0])
+		}
+		if dups > 0 {
+			t.Errorf("%d requests ran twice", dups)
+		}
+	})
+
+	t.Run("the watchdog catches a wedged consumer", func(t *testing.T) {
+		unit := "rabbitmq-consume@" + v.Name
+		c.write("/etc/systemd/system/"+unit+".service.d/watchdog.conf", "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=2s\nRestartSec=1s\n")
+		c.must("systemctl", "daemon-reload")
+		c.must("systemctl", "restart", unit)
+		pid := c.show(unit, "MainPID")
+		restarts := c.show(unit, "NRestarts")
+		c.must("sh", "-c", "kill -STOP "+pid) // wedged: no more WATCHDOG=1
+		deadline := time.Now().Add(60 * time.Second)
+		for c.show(unit, "MainPID") == pid || c.show(unit, "ActiveState") != "active" {
+			if time.Now().After(deadline) {
+				t.Fatalf("no restart within 60s of the wedge: MainPID %s, %s/%s, result %s; journal:\n%s", c.show(unit, "MainPID"), c.show(unit, "ActiveState"), c.show(unit, "SubState"),
+					c.show(unit, "Result"), c.must("journalctl", "-u", unit, "-o", "short-monotonic", "--no-pager", "-n", "30"))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		journal := c.must("journalctl", "-u", unit, "-o", "cat", "--no-pager")
+		if !strings.Contains(journal, "Watchdog timeout") {
+			t.Errorf("no watchdog timeout in the journal:\n%s", journal)
+		}
+		if c.show(unit, "NRestarts") == restarts {
+			t.Error("the unit was not restarted")
+		}
+	})
+}
+
+func asExit(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
