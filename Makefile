@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean demo bench-logship deb systemtest
+.PHONY: all build test unit lint deps clean demo bench bench-logship deb systemtest
 
 all: build
 
@@ -37,6 +37,11 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
+
+# The consumer against a bare amqp091-go echo, in one run: table, bench/results/results.csv
+# and calls-per-second.png, and the ratio line.
+bench: deps
+	$(GO) run ./bench/rpcbench --out bench/results
 
 # Ships 10,000 and 100,000 spooled records with the real shipper: records/s and peak RSS.
 bench-logship:

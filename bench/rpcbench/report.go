@@ -46,6 +46,10 @@ func writeChart(path string, rs []result, callers []int) error {
 	for _, r := range rs {
 		bars = append(bars, chart.Value{Label: fmt.Sprintf("%s/%d", short(r.Scenario), r.Callers), Value: r.PerSec})
 	}
+	top := 1.0
+	for _, b := range bars {
+		top = max(top, b.Value)
+	}
 	c := chart.BarChart{
 		Title:      "rabbitmq-consumer vs bare amqp091-go: calls/s (scenario/callers)",
 		Width:      1400,
@@ -53,7 +57,7 @@ func writeChart(path string, rs []result, callers []int) error {
 		BarWidth:   60,
 		Background: chart.Style{Padding: chart.Box{Top: 50, Bottom: 20, Left: 20, Right: 20}},
 		XAxis:      chart.Style{FontSize: 8},
-		YAxis:      chart.YAxis{Style: chart.Style{FontSize: 9}},
+		YAxis:      chart.YAxis{Style: chart.Style{FontSize: 9}, Range: &chart.ContinuousRange{Min: 0, Max: top * 1.1}},
 		Bars:       bars,
 	}
 	f, err := os.Create(path)
