@@ -16,6 +16,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -155,7 +156,7 @@ func TestTimeoutNeverRunsLater(t *testing.T) {
 		_, err := c.Call(context.Background(), "dx_slow", echoRequest{N: 1})
 		first <- err
 	}()
-	waitFor(t, "the first call to run", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.slow) == 1 })
+	testutil.WaitFor(t, "the first call to run", 30*time.Second, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.slow) == 1 })
 	// The second is delivered at once (prefetch 20) but waits for the lock,
 	// and its caller gives up.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -226,7 +227,7 @@ func TestReconnect(t *testing.T) {
 		_, err := c.Call(context.Background(), "dx_slow", echoRequest{N: 1})
 		inflight <- err
 	}()
-	waitFor(t, "the slow call to run", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.slow) == 1 })
+	testutil.WaitFor(t, "the slow call to run", 30*time.Second, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.slow) == 1 })
 	if n := r.vh.CloseConnectionsMatching(t, "rabbitmq-rpc client", "test: client reconnect"); n < 1 {
 		t.Fatalf("closed %d client connections", n)
 	}
@@ -314,15 +315,4 @@ func TestNoGoroutineLeak(t *testing.T) {
 		_ = c.Close()
 	}
 	goleak.VerifyNone(t, ignore)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

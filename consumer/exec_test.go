@@ -7,7 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -106,7 +108,7 @@ func TestExecHandlerFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "process "+f+" to be gone", func() bool {
+			testutil.WaitFor(t, "process "+f+" to be gone", 30*time.Second, func() bool {
 				return syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid)
 			})
 		}

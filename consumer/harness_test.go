@@ -1,7 +1,6 @@
 package consumer
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -31,7 +31,7 @@ type harness struct {
 	c        *Consumer
 	cancel   context.CancelFunc
 	done     chan error
-	logs     *syncBuffer
+	logs     *testutil.SyncBuffer
 	journal  *memJournal
 	notified *notes
 }
@@ -76,7 +76,7 @@ func start(t *testing.T, s setup) *harness {
 			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, Exchanges: exch,
 		}},
 	}
-	h := &harness{t: t, vh: vh, cfg: cfg, done: make(chan error, 1), logs: &syncBuffer{}, journal: &memJournal{}, notified: newNotes()}
+	h := &harness{t: t, vh: vh, cfg: cfg, done: make(chan error, 1), logs: &testutil.SyncBuffer{}, journal: &memJournal{}, notified: newNotes()}
 	c, err := New(Options{
 		Config: cfg, VirtualHost: vh.Name, Handlers: s.handlers,
 		Logger:  zerolog.New(h.logs),
@@ -170,23 +170,6 @@ func (n *notes) all() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.states...)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // memJournal keeps records in memory.

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -48,11 +49,11 @@ func TestQueueDeletedConsumerCancelled(t *testing.T) {
 	if _, err := c.Channel().QueueDelete(h.queue(), false, false, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the consumer to notice its cancellation", func() bool {
+	testutil.WaitFor(t, "the consumer to notice its cancellation", 30*time.Second, func() bool {
 		return strings.Contains(h.logs.String(), "the broker cancelled consumer")
 	})
 	// It declares the queue again and serves.
-	waitFor(t, "consuming again", func() bool {
+	testutil.WaitFor(t, "consuming again", 30*time.Second, func() bool {
 		for _, s := range h.notified.all()[from:] {
 			if strings.HasPrefix(s, "STATUS=consuming") {
 				return true
@@ -97,7 +98,7 @@ func TestWedgedDispatcherStopsWatchdogPings(t *testing.T) {
 	wedged.Store(true)
 	c := h.caller(false)
 	c.Send("dx_echo", h.queue(), []byte(`{"food":"x","n":1}`), amqpPublishing())
-	waitFor(t, "the dispatcher to report unhealthy", func() bool {
+	testutil.WaitFor(t, "the dispatcher to report unhealthy", 30*time.Second, func() bool {
 		return strings.Contains(h.logs.String(), "unhealthy: not pinging the watchdog")
 	})
 	// Drain pings sent before the wedge, then none may come.

@@ -14,6 +14,7 @@ import (
 	"github.com/fernet/fernet-go"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -145,7 +146,7 @@ func TestBadInput(t *testing.T) {
 		if r := h.call(c, "dx_example", map[string]any{"favourite_food": "orange", "chance_percentage": 100}); !r.Success {
 			t.Fatalf("reply = %+v", r)
 		}
-		waitFor(t, "the request without reply_to to be acknowledged and dropped", func() bool {
+		testutil.WaitFor(t, "the request without reply_to to be acknowledged and dropped", 30*time.Second, func() bool {
 			return strings.Contains(h.logs.String(), "request has no reply_to property")
 		})
 		q, err := c.Channel().QueueDeclarePassive(h.queue(), true, false, false, false, nil)
@@ -156,18 +157,6 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("queue holds %d messages, want 0", q.Messages)
 		}
 	})
-}
-
-// waitFor polls cond until it holds or 30s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 type secretRequest struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 )
 
 func TestBrokerwideRestart(t *testing.T) {
@@ -30,7 +31,7 @@ func TestBrokerwideRestart(t *testing.T) {
 	testbroker.StartApp(t)
 	back := time.Now()
 	var c *testrpc.Caller
-	waitFor(t, "the broker to accept a caller", func() bool {
+	testutil.WaitFor(t, "the broker to accept a caller", 60*time.Second, func() bool {
 		conn, err := amqp.Dial(w.vh.URL())
 		if err != nil {
 			return false

@@ -14,6 +14,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship/logservertest"
 )
 
@@ -62,9 +63,9 @@ func TestLogShippingEndToEnd(t *testing.T) {
 	}
 	// The log server is down; nothing was posted, everything is spooled.
 	ship := startShipProc(t, w.cfgPath)
-	waitFor(t, "the shipper to find the server down", func() bool { return strings.Contains(ship.stderr.String(), "log server unavailable") })
+	testutil.WaitFor(t, "the shipper to find the server down", 60*time.Second, func() bool { return strings.Contains(ship.stderr.String(), "log server unavailable") })
 	srv.Up(t)
-	waitFor(t, "20 records at the log server", func() bool { return srv.Accepted() >= 20 })
+	testutil.WaitFor(t, "20 records at the log server", 60*time.Second, func() bool { return srv.Accepted() >= 20 })
 	seen := map[string]bool{}
 	for _, e := range srv.Events() {
 		switch e.Kind {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 )
 
 var consumerBin, logshipBin string
@@ -112,7 +112,7 @@ func write(t *testing.T, path, body string, mode os.FileMode) {
 // proc is a running consumer process.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 	done   chan struct{}
 	code   int
 }
@@ -131,7 +131,7 @@ func startProc(t *testing.T, args []string, env ...string) *proc {
 // startBin starts one of the project's binaries; it is killed when the test ends.
 func startBin(t *testing.T, bin string, args []string, env ...string) *proc {
 	t.Helper()
-	p := &proc{stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.stderr
@@ -183,35 +183,7 @@ func (p *proc) wait(t *testing.T, limit time.Duration) (int, time.Duration) {
 // waitLog waits until the log contains s.
 func (p *proc) waitLog(t *testing.T, s string) {
 	t.Helper()
-	waitFor(t, "log line "+s, func() bool { return strings.Contains(p.stderr.String(), s) })
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	testutil.WaitFor(t, "log line "+s, 60*time.Second, func() bool { return strings.Contains(p.stderr.String(), s) })
 }
 
 // notifySocket is a systemd notification socket: a unixgram listener.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -68,7 +69,7 @@ func TestConnectionClosedByBrokerMidway(t *testing.T) {
 	p.waitLog(t, `"message":"consuming"`)
 	c := testrpc.New(t, w.vh.URL(), false)
 	ws := sendAll(t, w, c, 100)
-	waitFor(t, "30 invocations", func() bool { n, _ := w.invocations(); return n >= 30 })
+	testutil.WaitFor(t, "30 invocations", 60*time.Second, func() bool { n, _ := w.invocations(); return n >= 30 })
 	if n := w.vh.CloseConnectionsMatching(t, "rabbitmq-consumer", "test: closing the consumer's connection"); n < 1 {
 		t.Fatalf("closed %d connections", n)
 	}
@@ -93,7 +94,7 @@ func TestSIGTERMFinishesInFlightAndLeavesTheRest(t *testing.T) {
 	first.waitLog(t, `"message":"consuming"`)
 	c := testrpc.New(t, w.vh.URL(), false)
 	ws := sendAll(t, w, c, 40)
-	waitFor(t, "15 invocations", func() bool { n, _ := w.invocations(); return n >= 15 })
+	testutil.WaitFor(t, "15 invocations", 60*time.Second, func() bool { n, _ := w.invocations(); return n >= 15 })
 	first.signal(t, syscall.SIGTERM)
 	code, took := first.wait(t, 30*time.Second)
 	if code != 0 {
@@ -118,7 +119,7 @@ func TestSecondSignalStopsAtOnceAndRequeues(t *testing.T) {
 	p.waitLog(t, `"message":"consuming"`)
 	c := testrpc.New(t, w.vh.URL(), false)
 	sendAll(t, w, c, 3)
-	waitFor(t, "3 invocations", func() bool { n, _ := w.invocations(); return n >= 3 })
+	testutil.WaitFor(t, "3 invocations", 60*time.Second, func() bool { n, _ := w.invocations(); return n >= 3 })
 	p.signal(t, syscall.SIGTERM)
 	p.waitLog(t, "stopping gracefully")
 	p.signal(t, syscall.SIGTERM)
@@ -127,7 +128,7 @@ func TestSecondSignalStopsAtOnceAndRequeues(t *testing.T) {
 		t.Errorf("exit status = %d, want 1 (requests abandoned)", code)
 	}
 	t.Logf("stopped in %v after the second signal", took)
-	waitFor(t, "the 3 requests back in the queue", func() bool {
+	testutil.WaitFor(t, "the 3 requests back in the queue", 60*time.Second, func() bool {
 		q, err := c.Channel().QueueDeclarePassive(w.queue, true, false, false, false, nil)
 		return err == nil && q.Messages == 3
 	})
@@ -140,13 +141,13 @@ func TestDrainTimeoutRequeues(t *testing.T) {
 	p.waitLog(t, `"message":"consuming"`)
 	c := testrpc.New(t, w.vh.URL(), false)
 	sendAll(t, w, c, 2)
-	waitFor(t, "2 invocations", func() bool { n, _ := w.invocations(); return n >= 2 })
+	testutil.WaitFor(t, "2 invocations", 60*time.Second, func() bool { n, _ := w.invocations(); return n >= 2 })
 	p.signal(t, syscall.SIGTERM)
 	code, _ := p.wait(t, 20*time.Second)
 	if code != 1 {
 		t.Errorf("exit status = %d, want 1", code)
 	}
-	waitFor(t, "the 2 requests back in the queue", func() bool {
+	testutil.WaitFor(t, "the 2 requests back in the queue", 60*time.Second, func() bool {
 		q, err := c.Channel().QueueDeclarePassive(w.queue, true, false, false, false, nil)
 		return err == nil && q.Messages == 2
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 )
 
 // testCA is a certificate authority made for one test.
@@ -90,7 +91,7 @@ func startStunnel(t *testing.T, serverPEM []byte) int {
 	conf := fmt.Sprintf("foreground = yes\npid =\n[amqps]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:5672\ncert = %s\n", port, filepath.Join(dir, "server.pem"))
 	write(t, filepath.Join(dir, "stunnel.conf"), conf, 0o600)
 	cmd := exec.Command(bin, filepath.Join(dir, "stunnel.conf"))
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func startStunnel(t *testing.T, serverPEM []byte) int {
 			t.Logf("stunnel:\n%s", out.String())
 		}
 	})
-	waitFor(t, "stunnel to listen", func() bool {
+	testutil.WaitFor(t, "stunnel to listen", 60*time.Second, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			_ = c.Close()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship/logservertest"
 )
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 // shipperProcess is a running rabbitmq-consumer-logship.
 type shipperProcess struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testutil.SyncBuffer
 	done chan struct{}
 }
 
@@ -54,7 +55,7 @@ func writeConfig(t testing.TB, root, baseURL, token string) string {
 
 func startShipperProcess(t testing.TB, cfg string) *shipperProcess {
 	t.Helper()
-	p := &shipperProcess{cmd: exec.Command(shipperBin, "--config-file-path", cfg, "--poll", "20ms"), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &shipperProcess{cmd: exec.Command(shipperBin, "--config-file-path", cfg, "--poll", "20ms"), out: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

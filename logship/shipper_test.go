@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship/logservertest"
 )
@@ -42,12 +43,12 @@ type shipRun struct {
 	sh     *logship.Shipper
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 }
 
 func startShipper(t *testing.T, root string, srv *logservertest.Server) *shipRun {
 	t.Helper()
-	r := &shipRun{done: make(chan error, 1), logs: &syncBuffer{}}
+	r := &shipRun{done: make(chan error, 1), logs: &testutil.SyncBuffer{}}
 	r.sh = logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: srv.Token(), Logger: zerolog.New(r.logs),
 		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -159,7 +160,7 @@ func TestShipsEverythingInOrder(t *testing.T) {
 			t.Errorf("%d responses with a traceback, want 10", withTraceback)
 		}
 		// Shipped segments are removed; only each vhost's active one stays.
-		waitFor(t, "sealed segments to be removed and the backlog to be empty", func() bool {
+		testutil.WaitFor(t, "sealed segments to be removed and the backlog to be empty", 60*time.Second, func() bool {
 			b, files := r.sh.Backlog()
 			return files == 2 && b == 0
 		})
@@ -181,12 +182,12 @@ func TestLogServerDownThenBack(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		pair(t, s, "v", i)
 	}
-	waitFor(t, "the shipper to notice", func() bool { return strings.Contains(r.logs.String(), "log server unavailable; retrying") })
+	testutil.WaitFor(t, "the shipper to notice", 60*time.Second, func() bool { return strings.Contains(r.logs.String(), "log server unavailable; retrying") })
 	srv.Up(t)
 	// And a 5xx phase: retried as well.
 	srv.FailWith(http.StatusServiceUnavailable)
 	before := srv.Posts()
-	waitFor(t, "retries against 503", func() bool { return srv.Posts() > before+2 })
+	testutil.WaitFor(t, "retries against 503", 60*time.Second, func() bool { return srv.Posts() > before+2 })
 	srv.FailWith(0)
 	ev := waitEvents(t, srv, 60)
 	if dups := checkOrder(t, ev, 30); dups != 0 {
@@ -213,7 +214,7 @@ func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
 	if len(ev) != 2 || ev[0].CorrelationID != "v-1" {
 		t.Errorf("events = %+v", ev)
 	}
-	waitFor(t, "the rejection in the log", func() bool {
+	testutil.WaitFor(t, "the rejection in the log", 60*time.Second, func() bool {
 		l := r.logs.String()
 		return strings.Contains(l, "rejected a record; skipped") && strings.Contains(l, "orphan") && strings.Contains(l, "400")
 	})
@@ -273,32 +274,4 @@ func TestRotationWhileShipping(t *testing.T) {
 	}
 	segs, _ := os.ReadDir(logship.VHostDir(root, "v"))
 	t.Logf("%d records shipped across rotations; %d files left in the spool", 2*n, len(segs))
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
