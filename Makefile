@@ -49,7 +49,7 @@ bench-logship:
 
 # The Debian package, built with the Go toolchain on PATH: dist/rabbitmq-consumer_<version>_<arch>.deb
 deb:
-	@command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential debhelper dpkg-dev >/dev/null; }
+	@command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null && command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential debhelper dpkg-dev >/dev/null; }
 	@mkdir -p dist
 	GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" dpkg-buildpackage -us -uc -b
 	mv ../rabbitmq-consumer_$(VERSION)_*.deb dist/
