@@ -26,6 +26,7 @@ type session struct {
 	lost    chan struct{} // closed when the connection or channel closes
 
 	drainMu sync.Mutex // one drainReturns at a time
+	bindMu  sync.Mutex // one exchange check and bind at a time
 	mu      sync.Mutex
 	pending map[string]*pendingCall
 	bound   map[string]bool
@@ -143,6 +144,8 @@ func (s *session) close(err error) {
 // (the reference client's way: the consumer answers to the request's
 // exchange with routing key reply_to).
 func (s *session) bind(exchange, routingKey string) error {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
 	s.mu.Lock()
 	done := s.bound[exchange] || exchange == ""
 	s.mu.Unlock()
