@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ type incoming struct {
 	redelivered   bool
 	deadline      time.Time // zero: none
 	body          []byte
+	callBody      []byte // the request as the handler gets it: decrypted, defaults applied
 }
 
 // result is what the pipeline decided for one delivery.
@@ -74,8 +76,17 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 	var payload json.RawMessage
 	if obj != nil {
 		fields = decryptFields(obj, c.keys)
-		rt.defaults.apply(obj)
-		payload = masked(obj, fields)
+		changed := rt.defaults.apply(obj)
+		if len(fields) == 0 && !changed {
+			// As it came (compacted): no need to encode it again.
+			var buf bytes.Buffer
+			_ = json.Compact(&buf, in.body)
+			payload = buf.Bytes()
+			in.callBody = payload
+		} else {
+			payload = masked(obj, fields)
+			in.callBody, _ = json.Marshal(obj)
+		}
 		errs = validate(rt.request, obj)
 	} else {
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
@@ -104,7 +115,12 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		}
 		resp, traceback = r, tb
 	}
-	reply := mustJSON(resp)
+	var reply []byte
+	if raw, ok := resp.(json.RawMessage); ok {
+		reply = raw // the handler's own response, checked and compacted
+	} else {
+		reply = mustJSON(resp)
+	}
 	secrets := secretsOf(obj, fields)
 	shown := maskSecrets(reply, secrets)
 	for _, s := range secrets {
@@ -125,7 +141,9 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 
 // answer produces the response of a valid request: from the mock, or by
 // running the handler under its lock.
-func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp wire.Response, traceback string, requeue, expired bool) {
+// The response is a wire.Response, or the handler's checked response as
+// json.RawMessage.
+func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp any, traceback string, requeue, expired bool) {
 	if c.cfg.Mock {
 		r, err := rt.mockResponse(obj)
 		if err != nil {
@@ -143,11 +161,10 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
 		return wire.Response{}, "", false, true
 	}
-	body, _ := json.Marshal(obj)
-	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: body}
+	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
 	if err == nil {
-		if resp, err = rt.checkResponse(raw); err != nil {
+		if _, err = rt.checkResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
 		}
 	}
@@ -162,7 +179,11 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 		}
 		return wire.UnexpectedFailure(), err.Error(), false, false
 	}
-	return resp, "", false, false
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return wire.UnexpectedFailure(), err.Error(), false, false
+	}
+	return json.RawMessage(buf.Bytes()), "", false, false
 }
 
 // run runs the handler with its timeout and waits for it.
