@@ -74,6 +74,7 @@ type Consumer struct {
 	mu      sync.Mutex
 	current *session // the live session, nil while disconnected
 
+	work      chan job // to the workers; see startWorkers
 	inflight  sync.WaitGroup
 	nInflight atomic.Int64
 	probe     chan chan struct{}

@@ -32,6 +32,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer stop()
 	abort, abortNow := context.WithCancel(context.Background())
 	defer abortNow()
+	defer c.startWorkers(c.vh.MaxSimultaneousRequests)()
 
 	served := false
 	attempt := 0
@@ -128,16 +129,48 @@ func amqpReason(err *amqp.Error) string {
 	return fmt.Sprintf("%d %s", err.Code, err.Reason)
 }
 
-// dispatch handles one delivery in its own goroutine; the prefetch bounds
-// how many run at once.
+// job is one delivery to handle.
+type job struct {
+	stopping, abort context.Context
+	s               *session
+	d               amqp.Delivery
+}
+
+// startWorkers starts n long-lived workers for deliveries (their stacks,
+// grown once, are reused), and returns the function that stops them: idle
+// workers exit at once, busy ones after their job (a stop that gave up on
+// a job does not wait for it).
+func (c *Consumer) startWorkers(n int) func() {
+	c.work = make(chan job)
+	for i := 0; i < n; i++ {
+		go func() {
+			for j := range c.work {
+				c.runJob(j)
+			}
+		}()
+	}
+	return func() { close(c.work) }
+}
+
+// dispatch hands one delivery to an idle worker, or to a goroutine of its
+// own when all are busy (after a reconnection, runs of the old session may
+// still hold workers): the dispatcher never waits. The prefetch bounds how
+// many run at once.
 func (c *Consumer) dispatch(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	c.inflight.Add(1)
 	c.nInflight.Add(1)
-	go func() {
-		defer c.inflight.Done()
-		defer c.nInflight.Add(-1)
-		c.handle(stopping, abort, s, d)
-	}()
+	j := job{stopping: stopping, abort: abort, s: s, d: d}
+	select {
+	case c.work <- j:
+	default:
+		go c.runJob(j)
+	}
+}
+
+func (c *Consumer) runJob(j job) {
+	defer c.inflight.Done()
+	defer c.nInflight.Add(-1)
+	c.handle(j.stopping, j.abort, j.s, j.d)
 }
 
 // handle answers one delivery, running its handler at most once per
