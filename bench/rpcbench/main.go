@@ -4,8 +4,9 @@
 // executable echo handler, and the consumer with a dead log server
 // configured; each at 1, 8 and 64 concurrent callers driven by the same
 // load generator (the client package). It prints a table, writes it as CSV
-// and as a PNG chart, and ends with the ratio of the consumer to the bare
-// baseline. `make bench` runs it.
+// and as a PNG chart, then measures the three main scenarios again at 64
+// callers in interleaved rounds and ends with the ratio of their medians,
+// consumer to bare baseline. `make bench` runs it.
 package main
 
 import (
@@ -49,6 +50,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for results.csv and calls-per-second.png")
 	only := flag.String("scenarios", "bare,consumer-go,consumer-exec,consumer-dead-log-server", "scenarios to run")
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
+	rounds := flag.Int("rounds", 3, "interleaved rounds of bare, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
 	flag.Parse()
 	var callers []int
 	for _, f := range strings.Split(*callersFlag, ",") {
@@ -88,10 +90,45 @@ func main() {
 		fatal("%v", err)
 	}
 	fmt.Printf("wrote %s and %s\n", filepath.Join(*out, "results.csv"), filepath.Join(*out, "calls-per-second.png"))
-	bare, cons := find(results, "bare", 64), find(results, "consumer-go", 64)
-	if bare != nil && cons != nil {
-		fmt.Printf("bench: consumer/bare = %.2f (go handler, 64 callers, calls/s)\n", cons.PerSec/bare.PerSec)
+	if *rounds > 0 {
+		interleaved(bins, *profile, *prefetch, *warmup, *duration, *rounds)
 	}
+}
+
+// interleaved measures bare, consumer-go and consumer-dead-log-server at 64
+// callers in alternating rounds, so that the machine's drift hits each alike,
+// and reports the medians and their ratios.
+func interleaved(bins *binaries, profile string, prefetch int, warmup, duration time.Duration, rounds int) {
+	names := []string{"bare", "consumer-go", "consumer-dead-log-server"}
+	got := map[string][]result{}
+	for r := 0; r < rounds; r++ {
+		for _, name := range names {
+			fmt.Fprintf(os.Stderr, "rpcbench: round %d, %s ...\n", r+1, name)
+			rs, err := runScenario(name, scenarios(bins, profile)[name], []int{64}, prefetch, warmup, duration)
+			if err != nil {
+				fatal("%s: %v", name, err)
+			}
+			got[name] = append(got[name], rs[0])
+		}
+	}
+	med := map[string]result{}
+	fmt.Printf("\ninterleaved, %d rounds at 64 callers (medians):\n", rounds)
+	for _, name := range names {
+		med[name] = median(got[name])
+		m := med[name]
+		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms\n", name, m.PerSec, ms(m.P50), ms(m.P99))
+	}
+	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s, p50 %s vs %s ms, p99 %s vs %s ms\n",
+		med["consumer-dead-log-server"].PerSec/med["consumer-go"].PerSec,
+		ms(med["consumer-dead-log-server"].P50), ms(med["consumer-go"].P50), ms(med["consumer-dead-log-server"].P99), ms(med["consumer-go"].P99))
+	fmt.Printf("bench: consumer/bare = %.2f (go handler, 64 callers, calls/s)\n", med["consumer-go"].PerSec/med["bare"].PerSec)
+}
+
+// median picks the result with the median calls/s.
+func median(rs []result) result {
+	sorted := append([]result(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].PerSec < sorted[j].PerSec })
+	return sorted[len(sorted)/2]
 }
 
 func find(rs []result, scenario string, callers int) *result {
