@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test unit lint deps clean demo bench bench-logship deb systemtest
+.PHONY: all build test lint deps clean demo bench bench-logship deb systemtest
 
 all: build
 
@@ -28,9 +28,6 @@ test: deps lint
 	@echo "--- tests that stop or reconfigure the whole broker, alone"
 	$(GO) test -race -count=1 -timeout 10m -tags brokerwide -run '^TestBrokerwide' ./e2e/
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory systemtest; else echo "--- not root: the system test (make systemtest) needs root and was not run"; fi
-
-unit:
-	$(GO) test -race -count=1 -short ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
