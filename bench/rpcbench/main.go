@@ -131,14 +131,6 @@ func median(rs []result) result {
 	return sorted[len(sorted)/2]
 }
 
-func find(rs []result, scenario string, callers int) *result {
-	for i := range rs {
-		if rs[i].Scenario == scenario && rs[i].Callers == callers {
-			return &rs[i]
-		}
-	}
-	return nil
-}
 
 func fatal(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "rpcbench: "+format+"\n", a...)
