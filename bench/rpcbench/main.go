@@ -131,7 +131,6 @@ func median(rs []result) result {
 	return sorted[len(sorted)/2]
 }
 
-
 func fatal(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "rpcbench: "+format+"\n", a...)
 	os.Exit(1)
