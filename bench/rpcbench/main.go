@@ -40,6 +40,9 @@ type result struct {
 	P50, P99 time.Duration
 	IdleRSS  int // KiB, measured once the server consumes, before any load
 	PeakRSS  int // KiB, VmHWM at the end of the scenario
+	// CPU time per call, in microseconds, of the server, the broker and
+	// the load generator (the client); -1 when unknown.
+	ServerCPU, BrokerCPU, LoadCPU float64
 }
 
 func main() {
@@ -116,7 +119,7 @@ func interleaved(bins *binaries, profile string, prefetch int, warmup, duration 
 	for _, name := range names {
 		med[name] = median(got[name])
 		m := med[name]
-		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms\n", name, m.PerSec, ms(m.P50), ms(m.P99))
+		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), us(m.BrokerCPU), us(m.LoadCPU))
 	}
 	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s, p50 %s vs %s ms, p99 %s vs %s ms\n",
 		med["consumer-dead-log-server"].PerSec/med["consumer-go"].PerSec,
@@ -283,9 +286,10 @@ func runScenario(name string, sc scenario, callers []int, prefetch int, warmup, 
 		return nil, err
 	}
 	idle := rss(cmd.Process.Pid, "VmRSS")
+	broker := brokerPID()
 	var results []result
 	for _, n := range callers {
-		r, err := load(cfg, n, warmup, duration)
+		r, err := load(cfg, n, warmup, duration, cmd.Process.Pid, broker)
 		if err != nil {
 			return nil, err
 		}
@@ -321,8 +325,9 @@ func waitServing(cfg client.Config) error {
 }
 
 // load runs n callers in a loop for warmup + duration and measures the
-// calls answered during duration.
-func load(cfg client.Config, n int, warmup, duration time.Duration) (result, error) {
+// calls answered during duration, and the CPU time the server, the broker
+// and the load generator spent meanwhile.
+func load(cfg client.Config, n int, warmup, duration time.Duration, server, broker int) (result, error) {
 	c, err := client.Dial(context.Background(), cfg)
 	if err != nil {
 		return result{}, err
@@ -337,6 +342,13 @@ func load(cfg client.Config, n int, warmup, duration time.Duration) (result, err
 	)
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+duration)
+	cpu := make(chan [2]cpuSample, 1)
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		from := sampleCPU(server, broker)
+		time.Sleep(time.Until(end))
+		cpu <- [2]cpuSample{from, sampleCPU(server, broker)}
+	}()
 	for g := 0; g < n; g++ {
 		wg.Add(1)
 		go func(g int) {
@@ -376,6 +388,8 @@ func load(cfg client.Config, n int, warmup, duration time.Duration) (result, err
 	}
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	r := result{Callers: n, Calls: len(latencies), PerSec: float64(len(latencies)) / duration.Seconds()}
+	samples := <-cpu
+	r.ServerCPU, r.BrokerCPU, r.LoadCPU = perCall(samples[0], samples[1], len(latencies))
 	if len(latencies) > 0 {
 		r.P50 = latencies[len(latencies)*50/100]
 		r.P99 = latencies[min(len(latencies)-1, len(latencies)*99/100)]
