@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // DefaultTimeout is a handler's timeout when its contract names none.
@@ -70,8 +72,8 @@ func ReadContract(path string) (*Contract, error) {
 // compiled is a contract with its schemas compiled.
 type compiled struct {
 	*Contract
-	request  *jsonschema.Schema
-	response *jsonschema.Schema
+	request  *schema
+	response *schema
 	// defaults of the request schema, applied before validation.
 	defaults *defaults
 }
@@ -110,7 +112,7 @@ func (c *compiled) checkExample(ex Example) error {
 		return fmt.Errorf("request: %w", err)
 	}
 	c.defaults.apply(body)
-	if errs := validate(c.request, body); len(errs) > 0 {
+	if errs := c.request.check(body); len(errs) > 0 {
 		return fmt.Errorf("request does not match the request schema: %s", errs[0].Message)
 	}
 	if _, err := c.checkResponse(ex.Response); err != nil {
@@ -119,7 +121,24 @@ func (c *compiled) checkExample(ex Example) error {
 	return nil
 }
 
-func compileSchema(name string, raw json.RawMessage) (*jsonschema.Schema, any, error) {
+// schema is a compiled JSON Schema: quick checks that prove the common
+// valid instance valid, and the full validator, which decides the rest and
+// explains every violation.
+type schema struct {
+	full  *jsonschema.Schema
+	quick *quick // nil: the schema uses keywords quick does not know
+}
+
+// check lists every violation of v, located by JSON path; nil when v is
+// valid.
+func (s *schema) check(v any) []wire.ValidationError {
+	if s.quick != nil && s.quick.valid(v) {
+		return nil
+	}
+	return validate(s.full, v)
+}
+
+func compileSchema(name string, raw json.RawMessage) (*schema, any, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
@@ -134,7 +153,7 @@ func compileSchema(name string, raw json.RawMessage) (*jsonschema.Schema, any, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a valid JSON Schema: %s", oneLine(err.Error()))
 	}
-	return sch, doc, nil
+	return &schema{full: sch, quick: compileQuick(doc)}, doc, nil
 }
 
 func oneLine(s string) string {

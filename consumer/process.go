@@ -87,7 +87,7 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 			payload = masked(obj, fields)
 			in.callBody, _ = json.Marshal(obj)
 		}
-		errs = validate(rt.request, obj)
+		errs = rt.request.check(obj)
 	} else {
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
 	}

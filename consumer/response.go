@@ -49,7 +49,7 @@ func (c *compiled) checkResponse(raw []byte) (wire.Response, error) {
 		return wire.Response{}, fmt.Errorf("%w: \"data\" is missing", errBadResponse)
 	}
 	if success {
-		if errs := validate(c.response, data); len(errs) > 0 {
+		if errs := c.response.check(data); len(errs) > 0 {
 			parts := make([]string, 0, len(errs))
 			for _, e := range errs {
 				parts = append(parts, fmt.Sprintf("data%v: %s", e.Location, e.Message))

@@ -48,7 +48,7 @@ func TestTypedHandlerContract(t *testing.T) {
 		}
 		c.defaults.apply(obj)
 		var errs []string
-		for _, e := range validate(c.request, obj) {
+		for _, e := range c.request.check(obj) {
 			b, _ := json.Marshal(e.Location)
 			errs = append(errs, strings.ReplaceAll(string(b), `"`, "")+":"+e.Type)
 		}

@@ -239,7 +239,7 @@ func TestValidationMessages(t *testing.T) {
 		"[f]": "value must be one of 'p', 'q'",
 		"[g]": "got string, want integer",
 	}
-	errs := validate(c.request, obj)
+	errs := c.request.check(obj)
 	if len(errs) != len(want) {
 		t.Fatalf("errors = %+v", errs)
 	}

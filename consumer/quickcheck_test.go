@@ -1,0 +1,227 @@
+package consumer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// quickSchemas are schemas that quick compiles, and one that it must leave
+// to the full validator.
+var quickSchemas = []string{
+	`{"type":"object","properties":{"n":{"type":"integer"},"payload":{"type":"string"}},"required":["n"],"additionalProperties":false}`,
+	`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","required":["name","size"],"properties":{"name":{"type":"string","minLength":2,"maxLength":5,"pattern":"^[a-z]+$"},"size":{"type":"integer","minimum":1,"maximum":10},"ratio":{"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1},"tags":{"type":"array","items":{"type":"string","enum":["a","b"]},"minItems":1,"maxItems":2},"mode":{"const":"fast"},"on":{"type":["boolean","null"]}},"additionalProperties":{"type":"integer"}}`,
+	`{"type":"object","properties":{"x":{"type":"number","minimum":0.5}},"minProperties":1,"maxProperties":2,"format":"anything","description":"d","default":{}}`,
+	`{"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}}},"additionalProperties":true}`,
+	`{"properties":{"a":true,"b":false},"enum":[{"a":1}]}`,
+}
+
+func TestCompileQuick(t *testing.T) {
+	for _, tc := range []struct {
+		schema string
+		known  bool
+	}{
+		{quickSchemas[0], true},
+		{quickSchemas[1], true},
+		{quickSchemas[2], true},
+		{`{"type":"object","properties":{"a":{"anyOf":[{"type":"string"}]}}}`, false},
+		{`{"type":"object","patternProperties":{"^a":{}}}`, false},
+		{`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}`, false},
+		{`{"type":"object","x-custom":1}`, false},
+		{`{"type":"array","items":[{"type":"string"}]}`, false},
+		{`{"enum":[[1]]}`, false},
+		{`{"type":"strange"}`, false},
+	} {
+		doc, err := decodeAny([]byte(tc.schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := compileQuick(doc) != nil; got != tc.known {
+			t.Errorf("compileQuick(%s) known = %v, want %v", tc.schema, got, tc.known)
+		}
+	}
+}
+
+func TestQuickProves(t *testing.T) {
+	for _, tc := range []struct {
+		schema   int
+		instance string
+		proven   bool
+	}{
+		{0, `{"n":1,"payload":"x"}`, true},
+		{0, `{"n":-9007199254740992}`, true},
+		{0, `{"n":1.0}`, false}, // valid, but not proven: the full validator decides
+		{0, `{"n":1e3}`, false},
+		{0, `{"n":"1"}`, false},
+		{0, `{"payload":"x"}`, false},
+		{0, `{"n":1,"other":2}`, false},
+		{1, `{"name":"abc","size":3}`, true},
+		{1, `{"name":"abc","size":10,"tags":["a","b"],"mode":"fast","on":null,"extra":4}`, true},
+		{1, `{"name":"abc","size":3,"ratio":0.5}`, false}, // a decimal: the full validator decides
+		{1, `{"name":"abc","size":11}`, false},
+		{1, `{"name":"abc","size":0}`, false},
+		{1, `{"name":"ABC","size":3}`, false},
+		{1, `{"name":"a","size":3}`, false},
+		{1, `{"name":"abcdef","size":3}`, false},
+		{1, `{"name":"abc","size":3,"tags":[]}`, false},
+		{1, `{"name":"abc","size":3,"tags":["c"]}`, false},
+		{1, `{"name":"abc","size":3,"mode":"slow"}`, false},
+		{1, `{"name":"abc","size":3,"on":1}`, false},
+		{1, `{"name":"abc","size":3,"extra":"no"}`, false},
+		{1, `{"name":"abc","size":3,"ratio":1}`, false},
+		{2, `{"x":1}`, false}, // a decimal bound: numbers go to the full validator
+		{2, `{"y":"z"}`, true},
+		{2, `{}`, false},
+		{3, `{"items":[{"name":"a"},{"name":"b","more":1}]}`, true},
+		{3, `{"items":[{"name":"a"},{}]}`, false},
+	} {
+		q, full := compileBoth(t, quickSchemas[tc.schema])
+		v, err := decodeAny([]byte(tc.instance))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := q.valid(v)
+		if got != tc.proven {
+			t.Errorf("schema %d, %s: proven = %v, want %v", tc.schema, tc.instance, got, tc.proven)
+		}
+		if got && len(validate(full.full, v)) > 0 {
+			t.Errorf("schema %d, %s: proven valid but the full validator says %v", tc.schema, tc.instance, validate(full.full, v))
+		}
+	}
+}
+
+// TestQuickNeverAcceptsInvalid checks quick against the full validator on
+// many random instances: whatever quick proves valid, the full validator
+// finds valid.
+func TestQuickNeverAcceptsInvalid(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	proven := 0
+	for i, src := range quickSchemas[:4] {
+		q, full := compileBoth(t, src)
+		for n := 0; n < 3000; n++ {
+			raw := randomInstance(rng, 0)
+			v, err := decodeAny([]byte(raw))
+			if err != nil {
+				t.Fatalf("generated %s: %v", raw, err)
+			}
+			if q.valid(v) {
+				proven++
+				if errs := validate(full.full, v); len(errs) > 0 {
+					t.Fatalf("schema %d: quick proved %s valid; the full validator says %v", i, raw, errs)
+				}
+			}
+		}
+	}
+	if proven == 0 {
+		t.Fatal("no random instance was proven valid: the generator does not exercise quick")
+	}
+}
+
+// FuzzQuickNeverAcceptsInvalid is TestQuickNeverAcceptsInvalid with the
+// instances from the fuzzer (go test -fuzz FuzzQuick ./consumer).
+func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
+	for _, seed := range []string{`{"n":1}`, `{"name":"abc","size":3,"tags":["a"]}`, `{"items":[{"name":"x"}]}`, `{"x":0.5}`} {
+		f.Add(seed)
+	}
+	var compiled [][2]any
+	for _, src := range quickSchemas[:4] {
+		q, full := compileBoth(f, src)
+		compiled = append(compiled, [2]any{q, full})
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := decodeAny([]byte(raw))
+		if err != nil {
+			return
+		}
+		for i, c := range compiled {
+			q, full := c[0].(*quick), c[1].(*schema)
+			if q.valid(v) && len(validate(full.full, v)) > 0 {
+				t.Fatalf("schema %d: quick proved %s valid; the full validator says %v", i, raw, validate(full.full, v))
+			}
+		}
+	})
+}
+
+func compileBoth(t testing.TB, src string) (*quick, *schema) {
+	t.Helper()
+	s, _, err := compileSchema("quick", json.RawMessage(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.quick == nil {
+		t.Fatalf("quick does not compile %s", src)
+	}
+	return s.quick, s
+}
+
+// randomInstance makes a JSON value biased towards the test schemas'
+// property names and edge values.
+func randomInstance(rng *rand.Rand, depth int) string {
+	names := []string{"n", "payload", "name", "size", "ratio", "tags", "mode", "on", "extra", "x", "y", "items"}
+	scalars := []string{`0`, `1`, `-1`, `10`, `11`, `1.0`, `0.5`, `1e3`, `9007199254740993`, `"a"`, `"b"`, `"abc"`, `"ABC"`, `"abcdef"`, `"fast"`, `"é"`, `""`, `true`, `false`, `null`}
+	k := rng.IntN(10)
+	switch {
+	case depth > 2 || k < 4:
+		return scalars[rng.IntN(len(scalars))]
+	case k < 6:
+		n := rng.IntN(4)
+		s := "["
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				s += ","
+			}
+			s += randomInstance(rng, depth+1)
+		}
+		return s + "]"
+	default:
+		n := rng.IntN(5)
+		s := "{"
+		seen := map[string]bool{}
+		for i := 0; i < n; i++ {
+			name := names[rng.IntN(len(names))]
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			if len(seen) > 1 {
+				s += ","
+			}
+			s += fmt.Sprintf("%q:%s", name, randomInstance(rng, depth+1))
+		}
+		return s + "}"
+	}
+}
+
+// TestQuickKnowsGoTypes checks that the schemas derived from ordinary Go
+// request types take the quick path.
+func TestQuickKnowsGoTypes(t *testing.T) {
+	type inner struct {
+		Name string `json:"name" jsonschema:"minLength=1"`
+	}
+	type request struct {
+		N       int               `json:"n"`
+		Payload string            `json:"payload,omitempty"`
+		Tags    []string          `json:"tags,omitempty"`
+		On      bool              `json:"on"`
+		Ratio   float64           `json:"ratio,omitempty"`
+		Inner   inner             `json:"inner"`
+		Labels  map[string]string `json:"labels,omitempty"`
+		Size    *int              `json:"size,omitempty" jsonschema:"minimum=1,maximum=10"`
+		Mode    string            `json:"mode,omitempty" jsonschema:"enum=fast,enum=slow"`
+	}
+	s, _, err := compileSchema("go", schemaOf[request]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.quick == nil {
+		t.Fatalf("quick does not compile %s", schemaOf[request]())
+	}
+	v, err := decodeAny([]byte(`{"n":1,"payload":"p","tags":["a"],"on":true,"ratio":0.5,"inner":{"name":"x"},"labels":{"a":"b"},"size":3,"mode":"fast"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.quick.valid(v) {
+		t.Errorf("quick does not prove a valid request valid against %s", schemaOf[request]())
+	}
+}
