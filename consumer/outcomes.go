@@ -76,7 +76,6 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.done.PushBack(key)
 	c.bytes += len(reply)
 	for c.done.Len() > c.max || (c.bytes > maxOutcomeBytes && c.done.Len() > 1) {
@@ -86,8 +85,10 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 		delete(c.m, k)
 		c.done.Remove(oldest)
 	}
-	if c.store != nil && reply != nil {
-		if err := c.store.append(key, reply, c); err != nil && c.err != nil {
+	store := c.store
+	c.mu.Unlock()
+	if store != nil && reply != nil {
+		if err := store.append(key, reply, c); err != nil && c.err != nil {
 			c.err(err)
 		}
 	}

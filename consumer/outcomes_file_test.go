@@ -2,10 +2,12 @@ package consumer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,5 +96,75 @@ func TestOutcomeSurvivesACrash(t *testing.T) {
 	}
 	if !strings.Contains(second.logs.String(), "loaded the outcomes of recent requests") || !strings.Contains(second.logs.String(), "answering from its first run") {
 		t.Errorf("second consumer's log:\n%s", second.logs.String())
+	}
+}
+
+func TestAppendOutcomeLine(t *testing.T) {
+	for _, key := range []string{
+		"dx_a\x00id-1\x00abcdef",
+		`quote " and backslash \ and tab	and newline
+`,
+		"\x01\x1f unicode é ✓",
+		"invalid \xff utf-8",
+	} {
+		reply := []byte(`{"success":true,"message":"m","data":{"a":[1,2]}}`)
+		line := appendOutcomeLine(nil, key, reply)
+		if line[len(line)-1] != '\n' {
+			t.Fatalf("%q: line does not end with a newline", key)
+		}
+		var got outcomeLine
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatalf("%q: %s: %v", key, line, err)
+		}
+		// The key reads back as encoding/json would have written it
+		// (invalid UTF-8 replaced).
+		var want outcomeLine
+		b, _ := json.Marshal(outcomeLine{Key: key, Reply: reply})
+		_ = json.Unmarshal(b, &want)
+		if got.Key != want.Key || string(got.Reply) != string(reply) {
+			t.Errorf("%q: read back %q %s from %s", key, got.Key, got.Reply, line)
+		}
+	}
+}
+
+// TestOutcomesFileConcurrentAppends: appends from many workers at once are
+// all in the file when each returns, however they were grouped.
+func TestOutcomesFileConcurrentAppends(t *testing.T) {
+	path := outcomesPath(t.TempDir(), "v")
+	c := newOutcomes(100000)
+	if _, err := openOutcomes(path, c); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 16, 200
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				k := fmt.Sprintf("k%d-%d", w, i)
+				o, _ := c.begin(k)
+				c.finish(k, o, []byte(fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)))
+				if i == each-1 {
+					// This worker's last outcome is in the file now.
+					b, err := os.ReadFile(path)
+					if err != nil || !strings.Contains(string(b), fmt.Sprintf(`{"key":%q,"reply":{"w":%d,"i":%d}}`, k, w, i)) {
+						t.Errorf("%s is not in the file when finish returned", k)
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := c.store.close(); err != nil {
+		t.Fatal(err)
+	}
+	again := newOutcomes(100000)
+	if _, err := openOutcomes(path, again); err != nil {
+		t.Fatal(err)
+	}
+	defer again.store.close()
+	if n := again.len(); n != workers*each {
+		t.Errorf("loaded %d outcomes, want %d", n, workers*each)
 	}
 }
