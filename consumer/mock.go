@@ -26,11 +26,11 @@ func (c *compiled) mockResponse(req map[string]any) (wire.Response, error) {
 			first = ex.Response
 		}
 		if reflect.DeepEqual(normalize(exReq), normalize(req)) {
-			return c.checkResponse(ex.Response)
+			return c.parseResponse(ex.Response)
 		}
 	}
 	if first != nil {
-		return c.checkResponse(first)
+		return c.parseResponse(first)
 	}
 	var schema any
 	if err := json.Unmarshal(c.Contract.Response, &schema); err != nil {
@@ -40,7 +40,7 @@ func (c *compiled) mockResponse(req map[string]any) (wire.Response, error) {
 	if err != nil {
 		return wire.Response{}, err
 	}
-	return c.checkResponse(mustJSON(wire.Response{Success: true, Message: MockMessage, Data: data}))
+	return c.parseResponse(mustJSON(wire.Response{Success: true, Message: MockMessage, Data: data}))
 }
 
 func normalize(v any) any {

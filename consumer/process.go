@@ -79,9 +79,7 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		changed := rt.defaults.apply(obj)
 		if len(fields) == 0 && !changed {
 			// As it came (compacted): no need to encode it again.
-			var buf bytes.Buffer
-			_ = json.Compact(&buf, in.body)
-			payload = buf.Bytes()
+			payload = compact(in.body)
 			in.callBody = payload
 		} else {
 			payload = masked(obj, fields)
@@ -164,7 +162,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
 	if err == nil {
-		if _, err = rt.checkResponse(raw); err != nil {
+		if err = rt.checkResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
 		}
 	}
@@ -179,11 +177,19 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 		}
 		return wire.UnexpectedFailure(), err.Error(), false, false
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return wire.UnexpectedFailure(), err.Error(), false, false
+	return json.RawMessage(compact(raw)), "", false, false
+}
+
+// compact elides the insignificant spaces of valid JSON; JSON without any
+// space is returned as it is.
+func compact(valid []byte) []byte {
+	if !bytes.ContainsAny(valid, " \t\r\n") {
+		return valid
 	}
-	return json.RawMessage(buf.Bytes()), "", false, false
+	var buf bytes.Buffer
+	buf.Grow(len(valid))
+	_ = json.Compact(&buf, valid)
+	return buf.Bytes()
 }
 
 // run runs the handler with its timeout and waits for it.

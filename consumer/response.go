@@ -14,17 +14,37 @@ import (
 // envelope or its schema.
 var errBadResponse = errors.New("handler response breaks the contract")
 
+// parseResponse checks a handler's whole response object (see
+// checkResponse) and returns it.
+func (c *compiled) parseResponse(raw []byte) (wire.Response, error) {
+	success, msg, data, err := c.checkEnvelope(raw)
+	if err != nil {
+		return wire.Response{}, err
+	}
+	d, err := json.Marshal(data)
+	if err != nil {
+		return wire.Response{}, fmt.Errorf("%w: %v", errBadResponse, err)
+	}
+	return wire.Response{Success: success, Message: msg, Data: d}, nil
+}
+
 // checkResponse parses a handler's whole response object and checks it:
 // exactly success (bool), message (string) and data; on success, data must
 // match the response schema.
-func (c *compiled) checkResponse(raw []byte) (wire.Response, error) {
+func (c *compiled) checkResponse(raw []byte) error {
+	_, _, _, err := c.checkEnvelope(raw)
+	return err
+}
+
+// checkEnvelope is checkResponse, returning the parts of the response.
+func (c *compiled) checkEnvelope(raw []byte) (success bool, msg string, data any, err error) {
 	v, err := decodeAny(raw)
 	if err != nil {
-		return wire.Response{}, fmt.Errorf("%w: not valid JSON: %v", errBadResponse, err)
+		return false, "", nil, fmt.Errorf("%w: not valid JSON: %v", errBadResponse, err)
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return wire.Response{}, fmt.Errorf("%w: not a JSON object", errBadResponse)
+		return false, "", nil, fmt.Errorf("%w: not a JSON object", errBadResponse)
 	}
 	var extra []string
 	for k := range obj {
@@ -34,19 +54,19 @@ func (c *compiled) checkResponse(raw []byte) (wire.Response, error) {
 	}
 	if len(extra) > 0 {
 		sort.Strings(extra)
-		return wire.Response{}, fmt.Errorf("%w: unknown keys %s", errBadResponse, strings.Join(extra, ", "))
+		return false, "", nil, fmt.Errorf("%w: unknown keys %s", errBadResponse, strings.Join(extra, ", "))
 	}
-	success, ok := obj["success"].(bool)
+	success, ok = obj["success"].(bool)
 	if !ok {
-		return wire.Response{}, fmt.Errorf("%w: \"success\" must be a boolean", errBadResponse)
+		return false, "", nil, fmt.Errorf("%w: \"success\" must be a boolean", errBadResponse)
 	}
-	msg, ok := obj["message"].(string)
+	msg, ok = obj["message"].(string)
 	if !ok {
-		return wire.Response{}, fmt.Errorf("%w: \"message\" must be a string", errBadResponse)
+		return false, "", nil, fmt.Errorf("%w: \"message\" must be a string", errBadResponse)
 	}
 	data, present := obj["data"]
 	if !present {
-		return wire.Response{}, fmt.Errorf("%w: \"data\" is missing", errBadResponse)
+		return false, "", nil, fmt.Errorf("%w: \"data\" is missing", errBadResponse)
 	}
 	if success {
 		if errs := c.response.check(data); len(errs) > 0 {
@@ -54,12 +74,8 @@ func (c *compiled) checkResponse(raw []byte) (wire.Response, error) {
 			for _, e := range errs {
 				parts = append(parts, fmt.Sprintf("data%v: %s", e.Location, e.Message))
 			}
-			return wire.Response{}, fmt.Errorf("%w: %s", errBadResponse, strings.Join(parts, "; "))
+			return false, "", nil, fmt.Errorf("%w: %s", errBadResponse, strings.Join(parts, "; "))
 		}
 	}
-	d, err := json.Marshal(data)
-	if err != nil {
-		return wire.Response{}, fmt.Errorf("%w: %v", errBadResponse, err)
-	}
-	return wire.Response{Success: success, Message: msg, Data: d}, nil
+	return success, msg, data, nil
 }

@@ -249,9 +249,7 @@ func (c *Consumer) publish(d amqp.Delivery, reply []byte) error {
 	if wire.IsDirectReplyTo(d.ReplyTo) {
 		exchange = ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return s.ch.PublishWithContext(ctx, exchange, d.ReplyTo, false, false, amqp.Publishing{
+	return s.ch.PublishWithContext(context.Background(), exchange, d.ReplyTo, false, false, amqp.Publishing{
 		ContentType:   wire.ContentType,
 		CorrelationId: d.CorrelationId,
 		Body:          reply,
