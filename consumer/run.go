@@ -178,7 +178,13 @@ func (c *Consumer) runJob(j job) {
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
 	log := c.log.With().Str("exchange", in.exchange).Str("correlation_id", in.correlationID).Logger()
-	if !in.deadline.IsZero() && !time.Now().Before(in.deadline) && !d.Redelivered {
+	c.settle(s, d, log, c.respond(stopping, abort, log, in))
+}
+
+// respond decides the answer to one request: from the outcome of its first
+// run when it was seen before, or by running the pipeline.
+func (c *Consumer) respond(stopping, abort context.Context, log zerolog.Logger, in incoming) result {
+	if !in.deadline.IsZero() && !time.Now().Before(in.deadline) && !in.redelivered {
 		// The broker enforces the expiration with its own clock: a request
 		// that arrives already past its deadline means the caller's clock
 		// is off. Trust the broker and ignore the deadline.
@@ -188,17 +194,22 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 	key := outcomeKey(in.exchange, in.correlationID, in.body)
 	o, first := c.outcomes.begin(key)
 	if !first {
-		log.Info().Bool("redelivered", d.Redelivered).Msg("request delivered again: answering from its first run, not running the handler again")
+		log.Info().Bool("redelivered", in.redelivered).Msg("request delivered again: answering from its first run, not running the handler again")
 		select {
 		case <-o.finished:
 		case <-abort.Done():
+			select {
+			case <-o.finished:
+			default:
+				// Stopped before the first run ended: back to the
+				// queue, for the next process to answer.
+				return result{requeue: true}
+			}
 		}
 		if o.abandoned {
-			c.settle(s, d, log, result{requeue: true})
-			return
+			return result{requeue: true}
 		}
-		c.settle(s, d, log, result{reply: o.reply})
-		return
+		return result{reply: o.reply}
 	}
 	res := c.process(stopping, abort, log, in)
 	if res.requeue {
@@ -206,7 +217,7 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 	} else {
 		c.outcomes.finish(key, o, res.reply)
 	}
-	c.settle(s, d, log, res)
+	return res
 }
 
 // settle publishes the reply and then acknowledges the delivery, or gives
