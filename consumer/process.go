@@ -55,6 +55,8 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		obj    map[string]any
 		fields []string
 		errs   []wire.ValidationError
+		lock   string // the request's lock key
+		proven bool   // proven valid from its bytes, not decoded
 	)
 	switch {
 	case in.correlationID == "":
@@ -64,6 +66,9 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 	case len(in.body) > c.maxRequestBytes:
 		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("the request body is %d bytes, more than the limit of %d", len(in.body), c.maxRequestBytes), Type: "too_large"}}
 	default:
+		if lock, proven = c.quickRequest(rt, in.body); proven {
+			break
+		}
 		var err error
 		obj, err = decodeObject(in.body)
 		switch {
@@ -74,7 +79,11 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		}
 	}
 	var payload json.RawMessage
-	if obj != nil {
+	switch {
+	case proven:
+		payload = compact(in.body)
+		in.callBody = payload
+	case obj != nil:
 		fields = decryptFields(obj, c.keys)
 		changed := rt.defaults.apply(obj)
 		if len(fields) == 0 && !changed {
@@ -86,7 +95,8 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 			in.callBody, _ = json.Marshal(obj)
 		}
 		errs = rt.request.check(obj)
-	} else {
+		lock = lockKey(rt, obj)
+	default:
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
 	}
 	log.Info().RawJSON("request", logBody(payload)).Bool("redelivered", in.redelivered).Msg("request received")
@@ -102,7 +112,7 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 		resp = wire.ValidationFailure(errs)
 		log.Warn().Interface("errors", errs).Msg("request validation failed")
 	} else {
-		r, tb, requeue, expired := c.answer(stopping, abort, log, rt, in, obj)
+		r, tb, requeue, expired := c.answer(stopping, abort, log, rt, in, obj, lock)
 		if requeue {
 			return result{requeue: true}
 		}
@@ -141,7 +151,7 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 // running the handler under its lock.
 // The response is a wire.Response, or the handler's checked response as
 // json.RawMessage.
-func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any) (resp any, traceback string, requeue, expired bool) {
+func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any, lock string) (resp any, traceback string, requeue, expired bool) {
 	if c.cfg.Mock {
 		r, err := rt.mockResponse(obj)
 		if err != nil {
@@ -149,7 +159,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 		}
 		return r, "", false, false
 	}
-	unlock, err := c.locks.lock(stopping, lockKey(rt, obj))
+	unlock, err := c.locks.lock(stopping, lock)
 	if err != nil {
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
 		return wire.Response{}, "", true, false
@@ -161,7 +171,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 	}
 	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
-	if err == nil {
+	if err == nil && !rt.quickResponse(raw) {
 		if err = rt.checkResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
 		}
@@ -228,6 +238,51 @@ func (c *Consumer) run(abort context.Context, log zerolog.Logger, rt *route, cal
 		log.Error().Msg("handler did not stop within " + handlerGrace.String() + " of its deadline; giving up on it")
 		return nil, &HandlerError{Reason: reason + " and did not stop", ExitStatus: -1}
 	}
+}
+
+// quickRequest proves a request valid straight from its bytes, when
+// nothing needs its decoded form: no defaults to apply, not mock mode, no
+// top-level string that may be a Fernet token, and a lock value whose bytes
+// are what lockKey makes of it. It returns the request's lock key.
+func (c *Consumer) quickRequest(rt *route, body []byte) (string, bool) {
+	q := rt.request.quick
+	if q == nil || rt.defaults != nil || c.cfg.Mock || !json.Valid(body) {
+		return "", false
+	}
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' || q.never || q.hasEnum || !q.allows(quickObject) {
+		return "", false
+	}
+	top := rawTop{lockAttribute: rt.LockAttribute, tokens: len(c.keys) > 0}
+	end, ok := q.validRawObject(body, i, &top)
+	if !ok || top.maybeToken || skipSpace(body, end) != len(body) {
+		return "", false
+	}
+	if rt.LockAttribute == "" {
+		return rt.exchange, true
+	}
+	v := top.lockValue
+	if v == nil {
+		v = []byte("null")
+	}
+	if !encodesAsItself(v) {
+		return "", false
+	}
+	return rt.exchange + "\x00" + string(v), true
+}
+
+// encodesAsItself is true for a JSON scalar that encoding/json, decoding
+// and encoding it again, writes back byte for byte: a number, true, false,
+// null, or a string without escapes or the characters it escapes.
+func encodesAsItself(v []byte) bool {
+	switch v[0] {
+	case '{', '[':
+		return false
+	case '"':
+		s, _, plain := rawString(v, 0)
+		return plain && !bytes.ContainsAny(s, "<>&\u2028\u2029")
+	}
+	return true
 }
 
 // lockKey is the lock a request takes: its exchange's, or the exchange's

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -242,8 +241,9 @@ func count(v any) (int, bool) {
 
 // quickInt reads a JSON number written as a plain integer that fits in 53
 // bits (exact as float64 and int64 alike).
-func quickInt(n json.Number) (int64, bool) {
-	s := string(n)
+func quickInt(n json.Number) (int64, bool) { return quickIntBytes([]byte(n)) }
+
+func quickIntBytes(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > 17 {
 		return 0, false
 	}
@@ -252,9 +252,19 @@ func quickInt(n json.Number) (int64, bool) {
 			return 0, false
 		}
 	}
-	i, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || i > 1<<53 || i < -(1<<53) {
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var i int64
+	for _, c := range s {
+		i = i*10 + int64(c-'0')
+	}
+	if i > 1<<53 {
 		return 0, false
+	}
+	if neg {
+		i = -i
 	}
 	return i, true
 }
@@ -263,7 +273,7 @@ func quickInt(n json.Number) (int64, bool) {
 // boolean, nil or an int64.
 func quickScalar(v any) (any, bool) {
 	switch t := v.(type) {
-	case string, bool, nil:
+	case string, bool, nil, int64:
 		return t, true
 	case json.Number:
 		i, ok := quickInt(t)
@@ -322,6 +332,12 @@ func (q *quick) validString(s string) bool {
 
 func (q *quick) validNumber(n json.Number) bool {
 	i, isInt := quickInt(n)
+	return q.validInt(i, isInt)
+}
+
+// validInt checks a number: i when isInt, a number that is not a plain
+// 53-bit integer otherwise.
+func (q *quick) validInt(i int64, isInt bool) bool {
 	if q.types != 0 && q.types&quickNumber == 0 && !(isInt && q.types&quickInteger != 0) {
 		return false
 	}

@@ -48,33 +48,36 @@ func TestQuickProves(t *testing.T) {
 		schema   int
 		instance string
 		proven   bool
+		notRaw   bool // proven decoded, left to the full validator from the bytes
 	}{
-		{0, `{"n":1,"payload":"x"}`, true},
-		{0, `{"n":-9007199254740992}`, true},
-		{0, `{"n":1.0}`, false}, // valid, but not proven: the full validator decides
-		{0, `{"n":1e3}`, false},
-		{0, `{"n":"1"}`, false},
-		{0, `{"payload":"x"}`, false},
-		{0, `{"n":1,"other":2}`, false},
-		{1, `{"name":"abc","size":3}`, true},
-		{1, `{"name":"abc","size":10,"tags":["a","b"],"mode":"fast","on":null,"extra":4}`, true},
-		{1, `{"name":"abc","size":3,"ratio":0.5}`, false}, // a decimal: the full validator decides
-		{1, `{"name":"abc","size":11}`, false},
-		{1, `{"name":"abc","size":0}`, false},
-		{1, `{"name":"ABC","size":3}`, false},
-		{1, `{"name":"a","size":3}`, false},
-		{1, `{"name":"abcdef","size":3}`, false},
-		{1, `{"name":"abc","size":3,"tags":[]}`, false},
-		{1, `{"name":"abc","size":3,"tags":["c"]}`, false},
-		{1, `{"name":"abc","size":3,"mode":"slow"}`, false},
-		{1, `{"name":"abc","size":3,"on":1}`, false},
-		{1, `{"name":"abc","size":3,"extra":"no"}`, false},
-		{1, `{"name":"abc","size":3,"ratio":1}`, false},
-		{2, `{"x":1}`, false}, // a decimal bound: numbers go to the full validator
-		{2, `{"y":"z"}`, true},
-		{2, `{}`, false},
-		{3, `{"items":[{"name":"a"},{"name":"b","more":1}]}`, true},
-		{3, `{"items":[{"name":"a"},{}]}`, false},
+		{0, `{"n":1,"payload":"x"}`, true, false},
+		{0, `{"n":-9007199254740992}`, true, false},
+		{0, `{"n":1.0}`, false, false}, // valid, but not proven: the full validator decides
+		{0, `{"n":1e3}`, false, false},
+		{0, `{"n":"1"}`, false, false},
+		{0, `{"payload":"x"}`, false, false},
+		{0, `{"n":1,"other":2}`, false, false},
+		{1, `{"name":"abc","size":3}`, true, false},
+		{1, `{"name":"abc","size":10,"tags":["a","b"],"mode":"fast","on":null,"extra":4}`, true, false},
+		{1, `{"name":"abc","size":3,"ratio":0.5}`, false, false}, // a decimal: the full validator decides
+		{1, `{"name":"abc","size":11}`, false, false},
+		{1, `{"name":"abc","size":0}`, false, false},
+		{1, `{"name":"ABC","size":3}`, false, false},
+		{1, `{"name":"a","size":3}`, false, false},
+		{1, `{"name":"abcdef","size":3}`, false, false},
+		{1, `{"name":"abc","size":3,"tags":[]}`, false, false},
+		{1, `{"name":"abc","size":3,"tags":["c"]}`, false, false},
+		{1, `{"name":"abc","size":3,"mode":"slow"}`, false, false},
+		{1, `{"name":"abc","size":3,"on":1}`, false, false},
+		{1, `{"name":"abc","size":3,"extra":"no"}`, false, false},
+		{1, `{"name":"abc","size":3,"ratio":1}`, false, false},
+		{2, `{"x":1}`, false, false},                  // a decimal bound: numbers go to the full validator
+		{2, `{"y":"z"}`, true, true},                  // minProperties: duplicate keys would need counting
+		{0, `{"n":1,"payload":"\u0078"}`, true, true}, // an escape
+		{0, `{"n":1,"n":2}`, true, false},
+		{2, `{}`, false, false},
+		{3, `{"items":[{"name":"a"},{"name":"b","more":1}]}`, true, false},
+		{3, `{"items":[{"name":"a"},{}]}`, false, false},
 	} {
 		q, full := compileBoth(t, quickSchemas[tc.schema])
 		v, err := decodeAny([]byte(tc.instance))
@@ -84,6 +87,9 @@ func TestQuickProves(t *testing.T) {
 		got := q.valid(v)
 		if got != tc.proven {
 			t.Errorf("schema %d, %s: proven = %v, want %v", tc.schema, tc.instance, got, tc.proven)
+		}
+		if _, raw := q.validRaw([]byte(tc.instance), 0); raw != (tc.proven && !tc.notRaw) {
+			t.Errorf("schema %d, %s: proven from the bytes = %v, want %v", tc.schema, tc.instance, raw, tc.proven && !tc.notRaw)
 		}
 		if got && len(validate(full.full, v)) > 0 {
 			t.Errorf("schema %d, %s: proven valid but the full validator says %v", tc.schema, tc.instance, validate(full.full, v))
@@ -96,7 +102,7 @@ func TestQuickProves(t *testing.T) {
 // finds valid.
 func TestQuickNeverAcceptsInvalid(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	proven := 0
+	proven, provenRaw := 0, 0
 	for i, src := range quickSchemas[:4] {
 		q, full := compileBoth(t, src)
 		for n := 0; n < 3000; n++ {
@@ -111,10 +117,19 @@ func TestQuickNeverAcceptsInvalid(t *testing.T) {
 					t.Fatalf("schema %d: quick proved %s valid; the full validator says %v", i, raw, errs)
 				}
 			}
+			if end, ok := q.validRaw([]byte(raw), 0); ok {
+				provenRaw++
+				if end != len(raw) {
+					t.Fatalf("schema %d: validRaw(%s) ended at %d of %d", i, raw, end, len(raw))
+				}
+				if errs := validate(full.full, v); len(errs) > 0 {
+					t.Fatalf("schema %d: quick proved the bytes %s valid; the full validator says %v", i, raw, errs)
+				}
+			}
 		}
 	}
-	if proven == 0 {
-		t.Fatal("no random instance was proven valid: the generator does not exercise quick")
+	if proven == 0 || provenRaw == 0 {
+		t.Fatalf("%d random instances were proven valid decoded, %d from their bytes: the generator does not exercise quick", proven, provenRaw)
 	}
 }
 
@@ -124,6 +139,8 @@ func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 	for _, seed := range []string{`{"n":1}`, `{"name":"abc","size":3,"tags":["a"]}`, `{"items":[{"name":"x"}]}`, `{"x":0.5}`} {
 		f.Add(seed)
 	}
+	f.Add(`{"n":1,"n":"x"}`)
+	f.Add(`{"name":"a\u0062c","size":3}`)
 	var compiled [][2]any
 	for _, src := range quickSchemas[:4] {
 		q, full := compileBoth(f, src)
@@ -138,6 +155,9 @@ func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 			q, full := c[0].(*quick), c[1].(*schema)
 			if q.valid(v) && len(validate(full.full, v)) > 0 {
 				t.Fatalf("schema %d: quick proved %s valid; the full validator says %v", i, raw, validate(full.full, v))
+			}
+			if end, ok := q.validRaw([]byte(raw), 0); ok && skipSpace([]byte(raw), end) == len(raw) && len(validate(full.full, v)) > 0 {
+				t.Fatalf("schema %d: quick proved the bytes %s valid; the full validator says %v", i, raw, validate(full.full, v))
 			}
 		}
 	})
