@@ -180,10 +180,11 @@ func (of *outcomesFile) rewrite(lines []outcomeLine) error {
 	if err != nil {
 		return fmt.Errorf("rewrite outcomes: %w", err)
 	}
-	w := bufio.NewWriter(f)
+	w := bufio.NewWriterSize(f, 64<<10)
+	var line []byte
 	for _, l := range lines {
-		b, _ := json.Marshal(l)
-		_, _ = w.Write(append(b, '\n'))
+		line = appendOutcomeLine(line[:0], l.Key, l.Reply)
+		_, _ = w.Write(line)
 	}
 	if err := w.Flush(); err != nil {
 		_ = f.Close()
