@@ -171,7 +171,8 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 	}
 	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
-	if err == nil && !rt.quickResponse(raw) {
+	_, wellFormed := rt.handler.(encodesJSON)
+	if err == nil && !rt.quickResponse(raw, wellFormed) {
 		if err = rt.checkResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
 		}
@@ -186,6 +187,9 @@ func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, r
 			return wire.UnexpectedFailure(), he.Traceback(), false, false
 		}
 		return wire.UnexpectedFailure(), err.Error(), false, false
+	}
+	if wellFormed {
+		return raw, "", false, false // compact already
 	}
 	return json.RawMessage(compact(raw)), "", false, false
 }

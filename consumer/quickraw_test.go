@@ -35,7 +35,7 @@ func TestQuickResponse(t *testing.T) {
 		{`[{"success":true,"message":"m","data":{"n":1}}]`, false},
 		{`{"success":true,"message":"m","data":{"n":1}} x`, false},
 	} {
-		got := c.quickResponse([]byte(tc.raw))
+		got := c.quickResponse([]byte(tc.raw), false)
 		if got != tc.proven {
 			t.Errorf("quickResponse(%s) = %v, want %v", tc.raw, got, tc.proven)
 		}

@@ -62,6 +62,12 @@ type typed[Req, Resp any] struct {
 
 func (h *typed[Req, Resp]) Contract() *Contract { return h.contract }
 
+func (h *typed[Req, Resp]) encodesJSON() {}
+
+// encodesJSON marks handlers whose responses encoding/json wrote: valid,
+// compact JSON.
+type encodesJSON interface{ encodesJSON() }
+
 func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.RawMessage, err error) {
 	defer func() {
 		if p := recover(); p != nil {
