@@ -1,13 +1,15 @@
 package consumer
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -20,74 +22,68 @@ type outcomeLine struct {
 // outcomesFile persists finished outcomes, one JSON line each, so that a
 // request the broker redelivers after the process died (after its handler
 // ran, before its acknowledgement) is answered from the file by the next
-// process. An append returns once its line is written (not fsynced: lines
-// survive the process, not a power cut). Appends that come while a write
-// is under way are written together by the next write (group commit): one
-// write(2) for many outcomes under load. The file is rewritten with the
-// remembered outcomes when it grows past twice their number.
+// process.
+//
+// The file is mapped into memory and its space allocated in advance: an
+// outcome is recorded by copying its line into the mapping, without a
+// system call, and is in the kernel's page cache as soon as it is copied.
+// Lines therefore survive the process, not a power cut (they are not
+// fsynced). The unused end of the file is zeros. When the space runs out,
+// or the file holds twice as many lines as outcomes are remembered, the
+// file is rewritten with the remembered outcomes (fsynced, renamed into
+// place) and mapped again.
 type outcomesFile struct {
 	path    string
-	compact int
+	compact int // lines after which the file is rewritten
 
-	mu      sync.Mutex
-	wrote   *sync.Cond     // broadcast after each write
-	next    *outcomesBatch // the lines the next write takes
-	spare   []byte         // the previous write's buffer, reused
-	writing bool           // a writer is at work; the others wait for it
-	f       *os.File       // the writer's, or under mu while none works
-	lines   int            // lines in the file; the writer's
+	mu    sync.Mutex
+	f     *os.File
+	mem   []byte // the file, mapped; nil once closed
+	off   int    // where the next line goes
+	lines int
+	buf   []byte // the line being built
 }
 
-// maxSpareOutcomes bounds the write buffer kept for the next write.
-const maxSpareOutcomes = 1 << 20
-
-// outcomesBatch is the lines one write takes, and how it went.
-type outcomesBatch struct {
-	buf  []byte
-	n    int
-	done bool
-	err  error
-}
+// minOutcomesSpace is the smallest file the outcomes get.
+const minOutcomesSpace = 4 << 20
 
 // outcomesPath is the virtual host's outcomes file in dir.
 func outcomesPath(dir, vhost string) string {
 	return filepath.Join(dir, url.PathEscape(vhost)+".outcomes")
 }
 
-// openOutcomes loads the outcomes kept in path into c and opens the file
-// for appending.
+// openOutcomes loads the outcomes kept in path into c, then rewrites the
+// file with them and maps it.
 func openOutcomes(path string, c *outcomes) (*outcomesFile, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("outcomes file: %w", err)
 	}
-	of := &outcomesFile{path: path, f: f, compact: 2 * c.max, next: &outcomesBatch{}}
-	of.wrote = sync.NewCond(&of.mu)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 128<<20)
-	for sc.Scan() {
+	if end := bytes.IndexByte(data, 0); end >= 0 {
+		data = data[:end] // the unused space
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
 		var l outcomeLine
-		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Key == "" {
+		if json.Unmarshal(line, &l) != nil || l.Key == "" {
 			continue // a line torn by a crash
 		}
-		of.lines++
 		o, first := c.begin(l.Key)
 		if first {
 			c.finish(l.Key, o, l.Reply)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("outcomes file %s: %w", path, err)
-	}
-	if of.lines > c.max {
-		if err := of.rewrite(c.snapshot()); err != nil {
-			_ = f.Close()
-			return nil, err
-		}
+	of := &outcomesFile{path: path, compact: 2 * c.max}
+	if err := of.rewrite(c.snapshot(), 0); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	c.store = of
@@ -95,52 +91,32 @@ func openOutcomes(path string, c *outcomes) (*outcomesFile, error) {
 	return of, nil
 }
 
-// append records one outcome and returns once it is written. The first
-// appender to find no write under way becomes the writer: it writes what
-// is pending, then what came meanwhile, until nothing is left; the others
-// wait for the write that took their line.
+// append records one outcome: once it returns, the line is in the file.
 func (of *outcomesFile) append(key string, reply []byte, c *outcomes) error {
 	of.mu.Lock()
 	defer of.mu.Unlock()
-	mine := of.next
-	mine.buf = appendOutcomeLine(mine.buf, key, reply)
-	mine.n++
-	if of.writing {
-		for !mine.done {
-			of.wrote.Wait()
+	if of.mem == nil {
+		return fmt.Errorf("append to %s: closed", of.path)
+	}
+	of.buf = appendOutcomeLine(of.buf[:0], key, reply)
+	if of.off+len(of.buf) > len(of.mem) || of.lines >= of.compact {
+		// The snapshot holds this outcome already (unless it was
+		// forgotten at once): writing the line again is harmless.
+		if err := of.rewrite(c.snapshot(), len(of.buf)); err != nil {
+			return err
 		}
-		return mine.err
 	}
-	of.writing = true
-	for of.next.n > 0 {
-		b := of.next
-		of.next = &outcomesBatch{buf: of.spare}
-		of.mu.Unlock()
-		err := of.write(b.buf, b.n, c)
-		of.mu.Lock()
-		if cap(b.buf) <= maxSpareOutcomes {
-			of.spare = b.buf[:0]
-		}
-		b.buf = nil
-		b.done, b.err = true, err
-		of.wrote.Broadcast()
-	}
-	of.writing = false
-	return mine.err
-}
-
-// write writes lines to the file, and rewrites the file when it has grown
-// too long; the writer's only.
-func (of *outcomesFile) write(buf []byte, n int, c *outcomes) error {
-	if _, err := of.f.Write(buf); err != nil {
-		return fmt.Errorf("append to %s: %w", of.path, err)
-	}
-	of.lines += n
-	if of.lines > of.compact {
-		return of.rewrite(c.snapshot())
+	copy(of.mem[of.off:], of.buf)
+	of.off += len(of.buf)
+	of.lines++
+	if cap(of.buf) > maxSpareOutcomes {
+		of.buf = nil
 	}
 	return nil
 }
+
+// maxSpareOutcomes bounds the line buffer kept for the next line.
+const maxSpareOutcomes = 1 << 20
 
 // appendOutcomeLine appends the JSON line {"key":...,"reply":...} to b.
 // reply is JSON the consumer made or checked.
@@ -173,49 +149,78 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// rewrite replaces the file by the given outcomes, atomically.
-func (of *outcomesFile) rewrite(lines []outcomeLine) error {
+// rewrite replaces the file by one holding the given outcomes, with room
+// for more (at least extra bytes), fsynced and renamed into place, and maps
+// it.
+func (of *outcomesFile) rewrite(lines []outcomeLine, extra int) error {
+	var content []byte
+	for _, l := range lines {
+		content = appendOutcomeLine(content, l.Key, l.Reply)
+	}
+	size := max(minOutcomesSpace, 2*(len(content)+extra))
+	size = (size + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
 	tmp := of.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("rewrite outcomes: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	var line []byte
-	for _, l := range lines {
-		line = appendOutcomeLine(line[:0], l.Key, l.Reply)
-		_, _ = w.Write(line)
-	}
-	if err := w.Flush(); err != nil {
+	mem, err := prepareOutcomes(f, content, size)
+	if err != nil {
 		_ = f.Close()
-		return fmt.Errorf("rewrite outcomes: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("rewrite outcomes: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("rewrite outcomes: %w", err)
+		_ = os.Remove(tmp)
+		return fmt.Errorf("rewrite outcomes %s: %w", of.path, err)
 	}
 	if err := os.Rename(tmp, of.path); err != nil {
+		_ = syscall.Munmap(mem)
+		_ = f.Close()
 		return fmt.Errorf("rewrite outcomes: %w", err)
 	}
-	nf, err := os.OpenFile(of.path, os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("reopen outcomes: %w", err)
-	}
-	_ = of.f.Close()
-	of.f = nf
-	of.lines = len(lines)
+	of.unmap()
+	of.f, of.mem, of.off, of.lines = f, mem, len(content), len(lines)
 	return nil
 }
 
-// close closes the file once no write is under way.
+// prepareOutcomes writes content to f, allocates the file's space up to
+// size (so that writing into the mapping cannot fail for want of disk
+// space), syncs it and maps it.
+func prepareOutcomes(f *os.File, content []byte, size int) ([]byte, error) {
+	if _, err := f.Write(content); err != nil {
+		return nil, err
+	}
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
+		if !errors.Is(err, syscall.EOPNOTSUPP) {
+			return nil, fmt.Errorf("allocate %d bytes: %w", size, err)
+		}
+		// A file system without fallocate: a sparse file.
+		if err := f.Truncate(int64(size)); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return nil, err
+	}
+	mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("map: %w", err)
+	}
+	return mem, nil
+}
+
+func (of *outcomesFile) unmap() {
+	if of.mem != nil {
+		_ = syscall.Munmap(of.mem)
+		of.mem = nil
+	}
+	if of.f != nil {
+		_ = of.f.Close()
+		of.f = nil
+	}
+}
+
+// close unmaps and closes the file; appends after it fail.
 func (of *outcomesFile) close() error {
 	of.mu.Lock()
 	defer of.mu.Unlock()
-	for of.writing {
-		of.wrote.Wait()
-	}
-	return of.f.Close()
+	of.unmap()
+	return nil
 }

@@ -168,3 +168,75 @@ func TestOutcomesFileConcurrentAppends(t *testing.T) {
 		t.Errorf("loaded %d outcomes, want %d", n, workers*each)
 	}
 }
+
+// TestOutcomesFileRunsOutOfSpace: when the mapped space is used up, the
+// file is rewritten with the remembered outcomes and more room.
+func TestOutcomesFileRunsOutOfSpace(t *testing.T) {
+	path := outcomesPath(t.TempDir(), "v")
+	c := newOutcomes(3)
+	if _, err := openOutcomes(path, c); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 300<<10)
+	for i := 0; i < 40; i++ { // 12 MB of lines through a 4 MB file
+		k := fmt.Sprint("k", i)
+		o, _ := c.begin(k)
+		c.finish(k, o, []byte(fmt.Sprintf(`{"i":%d,"pad":%q}`, i, big)))
+	}
+	if err := c.store.close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() > 8<<20 {
+		t.Fatalf("file size %v (%v), want at most twice the remembered outcomes", st.Size(), err)
+	}
+	again := newOutcomes(3)
+	if _, err := openOutcomes(path, again); err != nil {
+		t.Fatal(err)
+	}
+	defer again.store.close()
+	for i := 37; i < 40; i++ {
+		if o, first := again.begin(fmt.Sprint("k", i)); first || !strings.HasPrefix(string(o.reply), fmt.Sprintf(`{"i":%d,`, i)) {
+			t.Errorf("k%d was not kept", i)
+		}
+	}
+}
+
+// TestOutcomesFileTornLine: a line the process was copying when it died
+// (followed by the file's unused zeros) is skipped.
+func TestOutcomesFileTornLine(t *testing.T) {
+	path := outcomesPath(t.TempDir(), "v")
+	c := newOutcomes(10)
+	if _, err := openOutcomes(path, c); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := c.begin("k1")
+	c.finish("k1", o, []byte(`{"n":1}`))
+	_ = c.store.close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := strings.IndexByte(string(b), 0)
+	if end < 0 {
+		t.Fatal("no unused space in the file")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(`{"key":"k2","rep`), int64(end)); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	again := newOutcomes(10)
+	if _, err := openOutcomes(path, again); err != nil {
+		t.Fatal(err)
+	}
+	defer again.store.close()
+	if o, first := again.begin("k1"); first || string(o.reply) != `{"n":1}` {
+		t.Errorf("k1: first=%v reply=%s", first, o.reply)
+	}
+	if _, first := again.begin("k2"); !first {
+		t.Error("the torn k2 was loaded")
+	}
+}
