@@ -30,8 +30,8 @@ type outcomeLine struct {
 // Lines therefore survive the process, not a power cut (they are not
 // fsynced). The unused end of the file is zeros. When the space runs out,
 // or the file holds twice as many lines as outcomes are remembered, the
-// file is rewritten with the remembered outcomes (fsynced, renamed into
-// place) and mapped again.
+// file is rewritten with the remembered outcomes (renamed into place) and
+// mapped again.
 type outcomesFile struct {
 	path    string
 	compact int // lines after which the file is rewritten
@@ -136,57 +136,73 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	plain := 0 // s[plain:i] needs no escape
 	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; {
-		case ch == '"' || ch == '\\':
-			b = append(b, '\\', ch)
-		case ch < 0x20:
+		ch := s[i]
+		if ch >= 0x20 && ch != '"' && ch != '\\' {
+			continue
+		}
+		b = append(b, s[plain:i]...)
+		plain = i + 1
+		if ch < 0x20 {
 			b = append(b, '\\', 'u', '0', '0', hex[ch>>4], hex[ch&0xf])
-		default:
-			b = append(b, ch)
+		} else {
+			b = append(b, '\\', ch)
 		}
 	}
+	b = append(b, s[plain:]...)
 	return append(b, '"')
 }
 
 // rewrite replaces the file by one holding the given outcomes, with room
-// for more (at least extra bytes), fsynced and renamed into place, and maps
-// it.
+// for more (at least extra bytes), and maps it. It is not fsynced: like
+// the lines, it survives the process, not a power cut.
 func (of *outcomesFile) rewrite(lines []outcomeLine, extra int) error {
-	var content []byte
+	need := extra
 	for _, l := range lines {
-		content = appendOutcomeLine(content, l.Key, l.Reply)
+		need += outcomeLineLen(l.Key, l.Reply)
 	}
-	size := max(minOutcomesSpace, 2*(len(content)+extra))
+	size := max(minOutcomesSpace, 2*need)
 	size = (size + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
 	tmp := of.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("rewrite outcomes: %w", err)
 	}
-	mem, err := prepareOutcomes(f, content, size)
+	content := make([]byte, 0, need)
+	for _, l := range lines {
+		content = appendOutcomeLine(content, l.Key, l.Reply)
+	}
+	_, err = f.Write(content)
+	var mem []byte
+	if err == nil {
+		mem, err = mapOutcomes(f, size)
+	}
 	if err != nil {
 		_ = f.Close()
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rewrite outcomes %s: %w", of.path, err)
 	}
+	off := len(content)
 	if err := os.Rename(tmp, of.path); err != nil {
 		_ = syscall.Munmap(mem)
 		_ = f.Close()
 		return fmt.Errorf("rewrite outcomes: %w", err)
 	}
 	of.unmap()
-	of.f, of.mem, of.off, of.lines = f, mem, len(content), len(lines)
+	of.f, of.mem, of.off, of.lines = f, mem, off, len(lines)
 	return nil
 }
 
-// prepareOutcomes writes content to f, allocates the file's space up to
-// size (so that writing into the mapping cannot fail for want of disk
-// space), syncs it and maps it.
-func prepareOutcomes(f *os.File, content []byte, size int) ([]byte, error) {
-	if _, err := f.Write(content); err != nil {
-		return nil, err
-	}
+// outcomeLineLen is the length of the line appendOutcomeLine makes, or
+// more.
+func outcomeLineLen(key string, reply []byte) int {
+	return len(`{"key":"","reply":}`+"\n") + 6*len(key) + len(reply)
+}
+
+// mapOutcomes allocates size bytes of disk space to f (so that writing
+// into the mapping cannot fail for want of space) and maps it.
+func mapOutcomes(f *os.File, size int) ([]byte, error) {
 	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
 		if !errors.Is(err, syscall.EOPNOTSUPP) {
 			return nil, fmt.Errorf("allocate %d bytes: %w", size, err)
@@ -195,9 +211,6 @@ func prepareOutcomes(f *os.File, content []byte, size int) ([]byte, error) {
 		if err := f.Truncate(int64(size)); err != nil {
 			return nil, err
 		}
-	}
-	if err := f.Sync(); err != nil {
-		return nil, err
 	}
 	mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {

@@ -240,3 +240,28 @@ func TestOutcomesFileTornLine(t *testing.T) {
 		t.Error("the torn k2 was loaded")
 	}
 }
+
+// BenchmarkOutcomesRewrite measures a rewrite of a full outcomes file
+// (DefaultOutcomes lines), during which appends wait.
+func BenchmarkOutcomesRewrite(b *testing.B) {
+	c := newOutcomes(DefaultOutcomes)
+	of, err := openOutcomes(outcomesPath(b.TempDir(), "v"), c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer of.close()
+	for i := 0; i < DefaultOutcomes; i++ {
+		k := fmt.Sprintf("dx_echo\x00id-%d\x000123456789abcdef0123456789abcdef", i)
+		o, _ := c.begin(k)
+		c.finish(k, o, []byte(`{"success":true,"message":"echo","data":{"n":12345,"payload":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}`))
+	}
+	lines := c.snapshot()
+	for b.Loop() {
+		of.mu.Lock()
+		err := of.rewrite(lines, 0)
+		of.mu.Unlock()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
