@@ -15,8 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/rs/zerolog"
 )
 
 // Limits on what an executable handler may write.
@@ -88,7 +86,7 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 	stderrR, stderrW := io.Pipe()
 	cmd.Stderr = stderrW
 	tail := &tailBuffer{max: stderrTailBytes}
-	log := zerolog.Ctx(ctx)
+	log := Logger(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -44,7 +42,7 @@ type result struct {
 // stopping ends when the consumer stops taking work (a request still
 // waiting for its lock then goes back to the queue); abort ends when
 // running handlers must be killed.
-func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, in incoming) result {
+func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in incoming) result {
 	start := time.Now()
 	if in.replyTo == "" {
 		log.Error().Int("bytes", len(in.body)).Msg("request has no reply_to property: it cannot be answered; acknowledged and dropped")
@@ -151,7 +149,7 @@ func (c *Consumer) process(stopping, abort context.Context, log zerolog.Logger, 
 // running the handler under its lock.
 // The response is a wire.Response, or the handler's checked response as
 // json.RawMessage.
-func (c *Consumer) answer(stopping, abort context.Context, log zerolog.Logger, rt *route, in incoming, obj map[string]any, lock string) (resp any, traceback string, requeue, expired bool) {
+func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string) (resp any, traceback string, requeue, expired bool) {
 	if c.cfg.Mock {
 		r, err := rt.mockResponse(obj)
 		if err != nil {
@@ -207,10 +205,10 @@ func compact(valid []byte) []byte {
 }
 
 // run runs the handler with its timeout and waits for it.
-func (c *Consumer) run(abort context.Context, log zerolog.Logger, rt *route, call *Call) (json.RawMessage, error) {
+func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *Call) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(abort, rt.Timeout())
 	defer cancel()
-	ctx = log.WithContext(ctx)
+	ctx = withRequestLog(ctx, log)
 	type ran struct {
 		raw json.RawMessage
 		err error

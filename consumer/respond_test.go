@@ -55,7 +55,7 @@ func TestRespondWaitingForAStoppedFirstRun(t *testing.T) {
 	}
 	aborted, abort := context.WithCancel(context.Background())
 	abort()
-	res := c.respond(context.Background(), aborted, c.log, in)
+	res := c.respond(context.Background(), aborted, &requestLog{base: &c.log}, in)
 	if !res.requeue || res.reply != nil {
 		t.Fatalf("result = %+v, want requeue", res)
 	}
@@ -72,7 +72,7 @@ func BenchmarkRespond(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		in := incoming{exchange: "dx_echo", correlationID: fmt.Sprint("id-", i), replyTo: "r",
 			body: fmt.Appendf(nil, `{"n":%d,"payload":%s}`, i, payload)}
-		log := c.log.With().Str("exchange", in.exchange).Str("correlation_id", in.correlationID).Logger()
+		log := &requestLog{base: &c.log, exchange: in.exchange, cid: in.correlationID}
 		if res := c.respond(ctx, ctx, log, in); res.reply == nil {
 			b.Fatal("no reply")
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -177,13 +176,13 @@ func (c *Consumer) runJob(j job) {
 // process: a request delivered again is answered from its outcome.
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
-	log := c.log.With().Str("exchange", in.exchange).Str("correlation_id", in.correlationID).Logger()
+	log := &requestLog{base: &c.log, exchange: in.exchange, cid: in.correlationID}
 	c.settle(s, d, log, c.respond(stopping, abort, log, in))
 }
 
 // respond decides the answer to one request: from the outcome of its first
 // run when it was seen before, or by running the pipeline.
-func (c *Consumer) respond(stopping, abort context.Context, log zerolog.Logger, in incoming) result {
+func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in incoming) result {
 	if !in.deadline.IsZero() && !time.Now().Before(in.deadline) && !in.redelivered {
 		// The broker enforces the expiration with its own clock: a request
 		// that arrives already past its deadline means the caller's clock
@@ -225,7 +224,7 @@ func (c *Consumer) respond(stopping, abort context.Context, log zerolog.Logger, 
 // delivery's own session is gone; the acknowledgement can only go on the
 // delivery's session, so such a request is delivered again and answered
 // from its outcome.
-func (c *Consumer) settle(s *session, d amqp.Delivery, log zerolog.Logger, res result) {
+func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res result) {
 	if c.testHookSettle != nil {
 		c.testHookSettle()
 	}

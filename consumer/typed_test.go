@@ -1,10 +1,13 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -68,5 +71,21 @@ func TestTypedHandlerContract(t *testing.T) {
 	}
 	if err := c.checkResponse(raw); err != nil {
 		t.Errorf("typed response does not pass its own schema: %v", err)
+	}
+}
+
+// TestLoggerOfARequest: a Go handler's consumer.Logger(ctx) writes lines
+// that carry the request's exchange and correlation id.
+func TestLoggerOfARequest(t *testing.T) {
+	var buf bytes.Buffer
+	base := zerolog.New(&buf).With().Str("vhost", "v").Logger()
+	ctx := withRequestLog(context.Background(), &requestLog{base: &base, exchange: "dx_a", cid: "c-1"})
+	l := Logger(ctx)
+	l.Info().Msg("from the handler")
+	if got := buf.String(); !strings.Contains(got, `"vhost":"v","exchange":"dx_a","correlation_id":"c-1"`) || !strings.Contains(got, "from the handler") {
+		t.Errorf("line = %s", got)
+	}
+	if l := Logger(context.Background()); l.GetLevel() != zerolog.Disabled {
+		t.Errorf("outside a request: level %v, want the disabled logger of zerolog.Ctx", l.GetLevel())
 	}
 }
