@@ -53,7 +53,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for results.csv and calls-per-second.png")
 	only := flag.String("scenarios", "bare,consumer-go,consumer-exec,consumer-dead-log-server", "scenarios to run")
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
-	rounds := flag.Int("rounds", 3, "interleaved rounds of bare, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
+	rounds := flag.Int("rounds", 5, "interleaved rounds of bare, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
 	flag.Parse()
 	var callers []int
 	for _, f := range strings.Split(*callersFlag, ",") {
