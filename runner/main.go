@@ -57,7 +57,6 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 		fmt.Fprintln(stderr, "rabbitmq-consumer: --drain-timeout must be positive")
 		return ExitUsage
 	}
-	tuneGC(os.Getenv)
 	logOut := newBatchWriter(stderr, 50*time.Millisecond)
 	defer logOut.Close()
 	log, err := newLogger(logOut, *logFormat, *logLevel)
