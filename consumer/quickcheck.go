@@ -50,20 +50,18 @@ var quickTypeNames = map[string]uint8{
 }
 
 // quickAnnotations are keywords that do not constrain an instance under the
-// 2020-12 and 2019-09 vocabularies the consumer compiles with.
+// 2020-12 vocabularies the consumer compiles with.
 var quickAnnotations = map[string]bool{
 	"title": true, "description": true, "default": true, "examples": true, "$comment": true,
 	"deprecated": true, "readOnly": true, "writeOnly": true, "format": true,
 	"$id": true, "$anchor": true, "$defs": true, "definitions": true,
 }
 
-// quickDrafts are the meta-schemas whose vocabularies quick knows: those
-// where format is an annotation.
+// quickDrafts are the meta-schemas whose vocabularies quick knows: draft
+// 2020-12, the consumer's default, where format is an annotation.
 var quickDrafts = map[string]bool{
 	"https://json-schema.org/draft/2020-12/schema":  true,
 	"https://json-schema.org/draft/2020-12/schema#": true,
-	"https://json-schema.org/draft/2019-09/schema":  true,
-	"https://json-schema.org/draft/2019-09/schema#": true,
 }
 
 // compileQuick compiles a schema document (as decoded by decodeAny) to its

@@ -28,6 +28,8 @@ func TestCompileQuick(t *testing.T) {
 		{`{"type":"object","properties":{"a":{"anyOf":[{"type":"string"}]}}}`, false},
 		{`{"type":"object","patternProperties":{"^a":{}}}`, false},
 		{`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}`, false},
+		{`{"$schema":"https://json-schema.org/draft/2019-09/schema","type":"object"}`, false}, // format may assert there
+		{`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object"}`, true},
 		{`{"type":"object","x-custom":1}`, false},
 		{`{"type":"array","items":[{"type":"string"}]}`, false},
 		{`{"enum":[[1]]}`, false},
