@@ -44,6 +44,9 @@ const (
 	quickObject
 )
 
+// allows says whether the schema's type keyword admits type t.
+func (q *quick) allows(t uint8) bool { return q.types == 0 || q.types&t != 0 }
+
 var quickTypeNames = map[string]uint8{
 	"null": quickNull, "boolean": quickBoolean, "integer": quickInteger, "number": quickNumber,
 	"string": quickString, "array": quickArray, "object": quickObject,
@@ -82,11 +85,12 @@ func compileQuick(doc any) *quick {
 }
 
 func compileQuickNode(doc any, root bool) (*quick, bool) {
+	q := &quick{minLength: -1, maxLength: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
 	switch d := doc.(type) {
 	case bool:
-		return &quick{never: !d, minLength: -1, maxLength: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}, true
+		q.never = !d
+		return q, true
 	case map[string]any:
-		q := &quick{minLength: -1, maxLength: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
 		for k, v := range d {
 			if !q.keyword(k, v, root) {
 				return nil, false
@@ -290,17 +294,17 @@ func (q *quick) valid(v any) bool {
 	}
 	switch t := v.(type) {
 	case nil:
-		return q.types == 0 || q.types&quickNull != 0
+		return q.allows(quickNull)
 	case bool:
-		return q.types == 0 || q.types&quickBoolean != 0
+		return q.allows(quickBoolean)
 	case string:
-		return (q.types == 0 || q.types&quickString != 0) && q.validString(t)
+		return q.allows(quickString) && q.validString(t)
 	case json.Number:
 		return q.validNumber(t)
 	case []any:
-		return (q.types == 0 || q.types&quickArray != 0) && q.validArray(t)
+		return q.allows(quickArray) && q.validArray(t)
 	case map[string]any:
-		return (q.types == 0 || q.types&quickObject != 0) && q.validObject(t)
+		return q.allows(quickObject) && q.validObject(t)
 	}
 	return false
 }
@@ -336,7 +340,7 @@ func (q *quick) validNumber(n json.Number) bool {
 // validInt checks a number: i when isInt, a number that is not a plain
 // 53-bit integer otherwise.
 func (q *quick) validInt(i int64, isInt bool) bool {
-	if q.types != 0 && q.types&quickNumber == 0 && !(isInt && q.types&quickInteger != 0) {
+	if !q.allows(quickNumber) && !(isInt && q.allows(quickInteger)) {
 		return false
 	}
 	if q.minimum == nil && q.maximum == nil && q.exclusiveMinimum == nil && q.exclusiveMaximum == nil && !q.hasNumericBoundsNonInt {

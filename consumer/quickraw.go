@@ -66,8 +66,6 @@ func (q *quick) validRaw(b []byte, i int) (int, bool) {
 	}
 }
 
-func (q *quick) allows(t uint8) bool { return q.types == 0 || q.types&t != 0 }
-
 func (q *quick) validStringBytes(s []byte) bool {
 	if q.minLength >= 0 || q.maxLength >= 0 {
 		n := utf8.RuneCount(s)
