@@ -158,20 +158,20 @@ func appendJSONString(b []byte, s string) []byte {
 // for more (at least extra bytes), and maps it. It is not fsynced: like
 // the lines, it survives the process, not a power cut.
 func (of *outcomesFile) rewrite(lines []outcomeLine, extra int) error {
-	need := extra
+	estimate := 0 // the content's length when no key needs escaping
 	for _, l := range lines {
-		need += outcomeLineLen(l.Key, l.Reply)
+		estimate += len(`{"key":"","reply":}`+"\n") + len(l.Key) + len(l.Reply)
 	}
-	size := max(minOutcomesSpace, 2*need)
+	content := make([]byte, 0, estimate)
+	for _, l := range lines {
+		content = appendOutcomeLine(content, l.Key, l.Reply)
+	}
+	size := max(minOutcomesSpace, 2*(len(content)+extra))
 	size = (size + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
 	tmp := of.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("rewrite outcomes: %w", err)
-	}
-	content := make([]byte, 0, need)
-	for _, l := range lines {
-		content = appendOutcomeLine(content, l.Key, l.Reply)
 	}
 	_, err = f.Write(content)
 	var mem []byte
@@ -192,12 +192,6 @@ func (of *outcomesFile) rewrite(lines []outcomeLine, extra int) error {
 	of.unmap()
 	of.f, of.mem, of.off, of.lines = f, mem, off, len(lines)
 	return nil
-}
-
-// outcomeLineLen is the length of the line appendOutcomeLine makes, or
-// more.
-func outcomeLineLen(key string, reply []byte) int {
-	return len(`{"key":"","reply":}`+"\n") + 6*len(key) + len(reply)
 }
 
 // mapOutcomes allocates size bytes of disk space to f (so that writing
