@@ -81,12 +81,17 @@ func boot(t *testing.T, root, share string) *container {
 			t.Logf("container console:\n%s", c.out.String())
 		}
 	})
-	// The container's init is the nspawn process's child.
+	// The container's init is the nspawn process's child running systemd;
+	// while it starts, nspawn also has a short-lived child of its own
+	// (still named systemd-nspawn), which must not be taken for it.
 	deadline := time.Now().Add(60 * time.Second)
 	for c.leader == 0 {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", c.cmd.Process.Pid, c.cmd.Process.Pid))
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			c.leader, _ = strconv.Atoi(f[0])
+		for _, f := range strings.Fields(string(b)) {
+			comm, _ := os.ReadFile("/proc/" + f + "/comm")
+			if strings.TrimSpace(string(comm)) == "systemd" {
+				c.leader, _ = strconv.Atoi(f)
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the container did not start")
