@@ -1,0 +1,156 @@
+// Package coalesce provides a net.Conn whose writes leave together: a Write
+// copies its bytes into a buffer and returns, and one goroutine sends
+// everything buffered in a single write to the socket. Writes made while
+// that goroutine is busy in a system call go out together in its next one.
+//
+// amqp091-go writes every frame group (a publish, an acknowledgement)
+// with a flush while holding its connection lock, one system call each, so
+// under load a consumer spends much of its time in write(2). Given to
+// amqp.Config.Dial, a Conn keeps the library's order of bytes while
+// replies and acknowledgements made at the same time share system calls.
+//
+// What a Write returns has the meaning it has on a TCP socket: the bytes
+// are on their way, not received. A failed write to the socket is returned
+// by every later Write and closes the socket, so that the reader on it
+// fails too.
+package coalesce
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// DefaultMaxPending is how many bytes may wait to be sent before a Write
+// waits for room.
+const DefaultMaxPending = 1 << 20
+
+// closeFlush bounds how long Close tries to send what is still buffered.
+const closeFlush = 2 * time.Second
+
+// keepBuffer is the largest buffer kept for reuse after a write; a larger
+// one (from a burst or a big message) is left to the garbage collector.
+const keepBuffer = 256 << 10
+
+// Conn is a net.Conn whose writes are coalesced. Reads, addresses and
+// deadlines are the wrapped connection's.
+type Conn struct {
+	net.Conn
+	max int
+
+	mu      sync.Mutex
+	data    sync.Cond // the flusher waits for bytes
+	room    sync.Cond // writers wait for room
+	pending []byte
+	spare   []byte
+	closed  bool
+	err     error // the first failed write; sticky
+	waiting int   // writers waiting for room (for tests)
+	done    chan struct{}
+}
+
+// New wraps conn; maxPending bounds the buffered bytes (DefaultMaxPending
+// when <= 0). The Conn owns conn: Close closes it.
+func New(conn net.Conn, maxPending int) *Conn {
+	if maxPending <= 0 {
+		maxPending = DefaultMaxPending
+	}
+	c := &Conn{Conn: conn, max: maxPending, done: make(chan struct{})}
+	c.data.L = &c.mu
+	c.room.L = &c.mu
+	go c.flusher()
+	return c
+}
+
+// Dialer wraps dial so that every connection it makes is coalesced.
+func Dialer(dial func(network, addr string) (net.Conn, error)) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		conn, err := dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return New(conn, 0), nil
+	}
+}
+
+// Write buffers p for the flusher. It waits only while the buffer is full;
+// a p larger than the bound is taken whole once the buffer is empty.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closed && len(c.pending) > 0 && len(c.pending)+len(p) > c.max {
+		c.waiting++
+		c.room.Wait()
+		c.waiting--
+	}
+	switch {
+	case c.err != nil:
+		return 0, c.err
+	case c.closed:
+		return 0, net.ErrClosed
+	}
+	if len(c.pending) == 0 {
+		c.data.Signal()
+	}
+	c.pending = append(c.pending, p...)
+	return len(p), nil
+}
+
+// flusher sends the buffered bytes, a whole buffer per write, until the
+// Conn is closed and drained or a write fails.
+func (c *Conn) flusher() {
+	defer close(c.done)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for len(c.pending) == 0 && !c.closed {
+			c.data.Wait()
+		}
+		if len(c.pending) == 0 {
+			return // closed, nothing left
+		}
+		buf := c.pending
+		c.pending, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+		_, err := c.Conn.Write(buf)
+		c.mu.Lock()
+		if cap(buf) <= keepBuffer {
+			c.spare = buf[:0]
+		}
+		c.room.Broadcast()
+		if err != nil {
+			c.err = err
+			c.pending = nil
+			_ = c.Conn.Close() // the reader fails too
+			return
+		}
+	}
+}
+
+// Close sends what is buffered (within a bound, in case the peer reads no
+// more), then closes the connection. Later Writes fail with net.ErrClosed.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.closed = true
+	c.data.Signal()
+	c.room.Broadcast()
+	c.mu.Unlock()
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
+	<-c.done
+	err := c.Conn.Close()
+	if errors.Is(err, net.ErrClosed) && c.failed() {
+		return nil // the flusher closed it after a failed write
+	}
+	return err
+}
+
+func (c *Conn) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
+}

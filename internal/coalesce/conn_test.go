@@ -1,0 +1,295 @@
+package coalesce
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// pair is a real TCP connection over loopback: the client end, wrapped so
+// that the test sees (and may hold up) each write that reaches the socket,
+// and the server end.
+func pair(t *testing.T) (*gatedConn, net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return &gatedConn{Conn: client, open: make(chan struct{})}, server
+}
+
+// gatedConn counts the writes that reach the socket; with hold set, the
+// first one waits until release.
+type gatedConn struct {
+	net.Conn
+	hold    bool
+	open    chan struct{}
+	entered atomic.Int32
+	writes  atomic.Int32
+}
+
+func (g *gatedConn) Write(p []byte) (int, error) {
+	if g.entered.Add(1) == 1 && g.hold {
+		<-g.open
+	}
+	g.writes.Add(1)
+	return g.Conn.Write(p)
+}
+
+func (g *gatedConn) release() { close(g.open) }
+
+func readN(t *testing.T, r io.Reader, n int) string {
+	t.Helper()
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+	return string(buf)
+}
+
+func write(t *testing.T, w io.Writer, s string) {
+	t.Helper()
+	if n, err := w.Write([]byte(s)); err != nil || n != len(s) {
+		t.Fatalf("write %q: %d, %v", s, n, err)
+	}
+}
+
+func TestConcurrentWritesArriveWholeAndInOrder(t *testing.T) {
+	raw, server := pair(t)
+	c := New(raw, 4096)
+	const writers, each = 16, 400
+	var wg sync.WaitGroup
+	for g := 0; g < writers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				// Sizes from a few bytes to more than the bound.
+				line := fmt.Sprintf("%d %d %s\n", g, i, strings.Repeat("x", (i*37)%5000))
+				if _, err := c.Write([]byte(line)); err != nil {
+					t.Errorf("write: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	got := make(chan error, 1)
+	go func() {
+		next := make([]int, writers)
+		sc := bufio.NewScanner(server)
+		sc.Buffer(nil, 1<<20)
+		n := 0
+		for sc.Scan() {
+			var g, i int
+			pad := sc.Text()
+			if n, err := fmt.Sscanf(sc.Text(), "%d %d", &g, &i); n != 2 || g < 0 || g >= writers {
+				got <- fmt.Errorf("torn line %.40q: %v", sc.Text(), err)
+				return
+			}
+			pad = pad[strings.LastIndexByte(pad, ' ')+1:]
+			if i != next[g] || len(pad) != (i*37)%5000 {
+				got <- fmt.Errorf("writer %d: got write %d (%d bytes of padding), want write %d", g, i, len(pad), next[g])
+				return
+			}
+			next[g]++
+			n++
+		}
+		if n != writers*each {
+			got <- fmt.Errorf("got %d lines, want %d", n, writers*each)
+			return
+		}
+		got <- nil
+	}()
+	wg.Wait()
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if w := raw.writes.Load(); w >= writers*each {
+		t.Errorf("%d writes reached the socket for %d Writes: none were coalesced", w, writers*each)
+	}
+}
+
+func TestWritesDuringABusyWriteLeaveInOne(t *testing.T) {
+	raw, server := pair(t)
+	raw.hold = true
+	c := New(raw, 0)
+	defer c.Close()
+	write(t, c, "a")
+	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	// The socket is busy: these return at once and wait together.
+	write(t, c, "b")
+	write(t, c, "cc")
+	write(t, c, "d")
+	raw.release()
+	if got := readN(t, server, 5); got != "abccd" {
+		t.Fatalf("peer read %q, want %q", got, "abccd")
+	}
+	if w := raw.writes.Load(); w != 2 {
+		t.Fatalf("%d writes reached the socket, want 2 (the first, then the three made while it was busy)", w)
+	}
+}
+
+func TestWriteWaitsForRoom(t *testing.T) {
+	raw, server := pair(t)
+	raw.hold = true
+	c := New(raw, 8)
+	defer c.Close()
+	write(t, c, "aaaaaaaa")
+	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	write(t, c, "bbbbbbbb") // fills the buffer to its bound
+	var released atomic.Bool
+	returned := make(chan error, 1)
+	go func() {
+		_, err := c.Write([]byte("c"))
+		if err == nil && !released.Load() {
+			err = errors.New("Write returned while the buffer was full")
+		}
+		returned <- err
+	}()
+	testutil.WaitFor(t, "the writer to wait for room", 5*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.waiting == 1
+	})
+	released.Store(true)
+	raw.release()
+	if err := <-returned; err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, server, 17); got != "aaaaaaaabbbbbbbbc" {
+		t.Fatalf("peer read %q", got)
+	}
+}
+
+func TestLargeWriteIntoAnEmptyBuffer(t *testing.T) {
+	raw, server := pair(t)
+	c := New(raw, 16)
+	defer c.Close()
+	big := strings.Repeat("z", 1<<20)
+	go func() { _, _ = c.Write([]byte(big)) }()
+	if got := readN(t, server, len(big)); got != big {
+		t.Fatal("the large write arrived changed")
+	}
+}
+
+func TestFailedWriteIsReturnedByLaterWritesAndClosesTheSocket(t *testing.T) {
+	raw, _ := pair(t)
+	c := New(raw, 0)
+	// Writes on the socket now fail (EPIPE), as on a connection reset.
+	if err := raw.Conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	testutil.WaitFor(t, "a Write to report the failed socket write", 5*time.Second, func() bool {
+		_, err = c.Write([]byte("x"))
+		return err != nil
+	})
+	if errors.Is(err, net.ErrClosed) || !strings.Contains(err.Error(), "broken pipe") {
+		t.Fatalf("Write after the failure: %v, want the socket's error (broken pipe)", err)
+	}
+	if _, rerr := c.Read(make([]byte, 1)); rerr == nil {
+		t.Fatal("Read succeeded on a connection whose writes failed")
+	}
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flusher did not stop after the failed write")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close after a failed write: %v", err)
+	}
+}
+
+func TestCloseSendsWhatIsBuffered(t *testing.T) {
+	raw, server := pair(t)
+	raw.hold = true
+	c := New(raw, 0)
+	write(t, c, "first;")
+	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	write(t, c, "buffered;")
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	raw.release()
+	all, err := io.ReadAll(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(all) != "first;buffered;" {
+		t.Fatalf("peer read %q before the end, want everything written", all)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if _, err := c.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Write after Close: %v, want net.ErrClosed", err)
+	}
+	if err := c.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("second Close: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
+	raw, _ := pair(t) // the server end never reads
+	c := New(raw, 64<<10)
+	writerDone := make(chan error, 1)
+	go func() {
+		chunk := bytes.Repeat([]byte("y"), 32<<10)
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				writerDone <- err
+				return
+			}
+		}
+	}()
+	testutil.WaitFor(t, "the socket to fill and a writer to wait for room", 30*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.waiting == 1
+	})
+	start := time.Now()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(closeFlush + 5*time.Second):
+		t.Fatal("Close did not return with the peer reading nothing")
+	}
+	if took := time.Since(start); took < closeFlush/2 {
+		t.Errorf("Close gave up after %v, before trying for about %v", took, closeFlush)
+	}
+	if err := <-writerDone; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("the waiting writer got %v, want net.ErrClosed", err)
+	}
+}
