@@ -13,6 +13,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/coalesce"
 )
 
 // dialTimeout bounds the TCP and TLS handshake with the broker.
@@ -74,7 +76,9 @@ func (c *Consumer) connect(ctx context.Context) (*session, error) {
 		Vhost:     c.vh.Name,
 		Heartbeat: heartbeat,
 		Locale:    "en_US",
-		Dial:      amqp.DefaultDial(dialTimeout),
+		// Replies and acknowledgements made at the same time share
+		// system calls.
+		Dial: coalesce.Dialer(amqp.DefaultDial(dialTimeout)),
 		Properties: amqp.Table{
 			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, host, os.Getpid()),
 			"product":         "rabbitmq-consumer",
