@@ -4,6 +4,10 @@
 // request publishes the request back as the response data (to the request's
 // exchange with routing key reply_to, or the default exchange for direct
 // reply-to) and then acks. No validation, no locks, no logging.
+//
+// With --coalesce it writes through the same coalescing connection as the
+// consumer (internal/coalesce): a reference point for the consumer's own
+// work, apart from how it writes to the socket.
 package main
 
 import (
@@ -14,8 +18,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/coalesce"
 )
 
 func main() {
@@ -23,15 +30,20 @@ func main() {
 	queue := flag.String("queue", "", "queue")
 	exchange := flag.String("exchange", "", "exchange")
 	prefetch := flag.Int("prefetch", 64, "prefetch")
+	coalesced := flag.Bool("coalesce", false, "coalesce socket writes as the consumer does")
 	flag.Parse()
-	if err := run(*url, *queue, *exchange, *prefetch); err != nil {
+	if err := run(*url, *queue, *exchange, *prefetch, *coalesced); err != nil {
 		fmt.Fprintln(os.Stderr, "bare-echo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(url, queue, exchange string, prefetch int) error {
-	conn, err := amqp.Dial(url)
+func run(url, queue, exchange string, prefetch int, coalesced bool) error {
+	dial := amqp.DefaultDial(30 * time.Second)
+	if coalesced {
+		dial = coalesce.Dialer(dial)
+	}
+	conn, err := amqp.DialConfig(url, amqp.Config{Heartbeat: 10 * time.Second, Locale: "en_US", Dial: dial})
 	if err != nil {
 		return err
 	}

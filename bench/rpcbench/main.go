@@ -53,7 +53,8 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for results.csv and calls-per-second.png")
 	only := flag.String("scenarios", "bare,consumer-go,consumer-exec,consumer-dead-log-server", "scenarios to run")
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
-	rounds := flag.Int("rounds", 5, "interleaved rounds of bare, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
+	rounds := flag.Int("rounds", 5, "interleaved rounds of the baseline, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
+	baseline := flag.String("baseline", "bare", "the baseline of the interleaved rounds: bare, or bare-coalesced (the bare echo writing through the consumer's coalescing connection)")
 	flag.Parse()
 	var callers []int
 	for _, f := range strings.Split(*callersFlag, ",") {
@@ -94,15 +95,18 @@ func main() {
 	}
 	fmt.Printf("wrote %s and %s\n", filepath.Join(*out, "results.csv"), filepath.Join(*out, "calls-per-second.png"))
 	if *rounds > 0 {
-		interleaved(bins, *profile, *prefetch, *warmup, *duration, *rounds)
+		interleaved(bins, *profile, *baseline, *prefetch, *warmup, *duration, *rounds)
 	}
 }
 
-// interleaved measures bare, consumer-go and consumer-dead-log-server at 64
-// callers in alternating rounds, so that the machine's drift hits each alike,
-// and reports the medians and their ratios.
-func interleaved(bins *binaries, profile string, prefetch int, warmup, duration time.Duration, rounds int) {
-	names := []string{"bare", "consumer-go", "consumer-dead-log-server"}
+// interleaved measures the baseline, consumer-go and
+// consumer-dead-log-server at 64 callers in alternating rounds, so that the
+// machine's drift hits each alike, and reports the medians and their ratios.
+func interleaved(bins *binaries, profile, baseline string, prefetch int, warmup, duration time.Duration, rounds int) {
+	if _, ok := scenarios(bins, profile)[baseline]; !ok {
+		fatal("unknown baseline %q", baseline)
+	}
+	names := []string{baseline, "consumer-go", "consumer-dead-log-server"}
 	got := map[string][]result{}
 	for r := 0; r < rounds; r++ {
 		for _, name := range names {
@@ -124,7 +128,7 @@ func interleaved(bins *binaries, profile string, prefetch int, warmup, duration 
 	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s, p50 %s vs %s ms, p99 %s vs %s ms\n",
 		med["consumer-dead-log-server"].PerSec/med["consumer-go"].PerSec,
 		ms(med["consumer-dead-log-server"].P50), ms(med["consumer-go"].P50), ms(med["consumer-dead-log-server"].P99), ms(med["consumer-go"].P99))
-	fmt.Printf("bench: consumer/bare = %.2f (go handler, 64 callers, calls/s)\n", med["consumer-go"].PerSec/med["bare"].PerSec)
+	fmt.Printf("bench: consumer/%s = %.2f (go handler, 64 callers, calls/s)\n", baseline, med["consumer-go"].PerSec/med[baseline].PerSec)
 }
 
 // median picks the result with the median calls/s.
@@ -190,10 +194,9 @@ func scenarios(b *binaries, profile string) map[string]scenario {
 		profileEnv = append(profileEnv, "RPCBENCH_CPUPROFILE="+abs)
 	}
 	return map[string]scenario{
-		"bare": func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
-			return exec.Command(b.bare, "--url", "amqp://guest:guest@127.0.0.1:5672/"+vhost, "--queue", queue, "--exchange", exchange, "--prefetch", strconv.Itoa(prefetch)), nil
-		},
-		"consumer-go": goConsumer("", profileEnv...),
+		"bare":           bare(b),
+		"bare-coalesced": bare(b, "--coalesce"),
+		"consumer-go":    goConsumer("", profileEnv...),
 		"consumer-exec": func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
 			hdir := filepath.Join(dir, "handlers", exchange)
 			if err := os.MkdirAll(hdir, 0o755); err != nil {
@@ -220,6 +223,14 @@ func scenarios(b *binaries, profile string) map[string]scenario {
 			extra := fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: 'http://127.0.0.1:%d/api/v1/', api_token: x}\n", filepath.Join(dir, "spool"), port)
 			return goConsumer(extra)(dir, vhost, queue, prefetch)
 		},
+	}
+}
+
+// bare runs the bare echo with extra flags.
+func bare(b *binaries, flags ...string) scenario {
+	return func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
+		args := []string{"--url", "amqp://guest:guest@127.0.0.1:5672/" + vhost, "--queue", queue, "--exchange", exchange, "--prefetch", strconv.Itoa(prefetch)}
+		return exec.Command(b.bare, append(args, flags...)...), nil
 	}
 }
 
