@@ -39,11 +39,12 @@ func main() {
 }
 
 func run(url, queue, exchange string, prefetch int, coalesced bool) error {
-	dial := amqp.DefaultDial(30 * time.Second)
+	// Without --coalesce, what amqp.Dial(url) does.
+	cfg := amqp.Config{Locale: "en_US"}
 	if coalesced {
-		dial = coalesce.Dialer(dial)
+		cfg.Dial = coalesce.Dialer(amqp.DefaultDial(30 * time.Second))
 	}
-	conn, err := amqp.DialConfig(url, amqp.Config{Heartbeat: 10 * time.Second, Locale: "en_US", Dial: dial})
+	conn, err := amqp.DialConfig(url, cfg)
 	if err != nil {
 		return err
 	}
