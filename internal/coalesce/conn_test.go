@@ -2,7 +2,6 @@ package coalesce
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -51,10 +50,11 @@ func pair(t *testing.T) (*gatedConn, net.Conn) {
 // first one waits until release.
 type gatedConn struct {
 	net.Conn
-	hold    bool
-	open    chan struct{}
-	entered atomic.Int32
-	writes  atomic.Int32
+	hold     bool
+	open     chan struct{}
+	openOnce sync.Once
+	entered  atomic.Int32
+	writes   atomic.Int32
 }
 
 func (g *gatedConn) Write(p []byte) (int, error) {
@@ -65,7 +65,21 @@ func (g *gatedConn) Write(p []byte) (int, error) {
 	return g.Conn.Write(p)
 }
 
-func (g *gatedConn) release() { close(g.open) }
+func (g *gatedConn) release() { g.openOnce.Do(func() { close(g.open) }) }
+
+// busy makes a Conn whose socket is held in the middle of its first write,
+// of first, until raw.release(); the test's end releases and closes it.
+func busy(t *testing.T, maxPending int, first string) (*gatedConn, net.Conn, *Conn) {
+	t.Helper()
+	raw, server := pair(t)
+	raw.hold = true
+	c := New(raw, maxPending)
+	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(raw.release) // first: Close waits for the flusher
+	write(t, c, first)
+	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	return raw, server, c
+}
 
 func readN(t *testing.T, r io.Reader, n int) string {
 	t.Helper()
@@ -142,12 +156,7 @@ func TestConcurrentWritesArriveWholeAndInOrder(t *testing.T) {
 }
 
 func TestWritesDuringABusyWriteLeaveInOne(t *testing.T) {
-	raw, server := pair(t)
-	raw.hold = true
-	c := New(raw, 0)
-	defer c.Close()
-	write(t, c, "a")
-	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	raw, server, c := busy(t, 0, "a")
 	// The socket is busy: these return at once and wait together.
 	write(t, c, "b")
 	write(t, c, "cc")
@@ -162,12 +171,7 @@ func TestWritesDuringABusyWriteLeaveInOne(t *testing.T) {
 }
 
 func TestWriteWaitsForRoom(t *testing.T) {
-	raw, server := pair(t)
-	raw.hold = true
-	c := New(raw, 8)
-	defer c.Close()
-	write(t, c, "aaaaaaaa")
-	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	raw, server, c := busy(t, 8, "aaaaaaaa")
 	write(t, c, "bbbbbbbb") // fills the buffer to its bound
 	var released atomic.Bool
 	returned := make(chan error, 1)
@@ -233,11 +237,7 @@ func TestFailedWriteIsReturnedByLaterWritesAndClosesTheSocket(t *testing.T) {
 }
 
 func TestCloseSendsWhatIsBuffered(t *testing.T) {
-	raw, server := pair(t)
-	raw.hold = true
-	c := New(raw, 0)
-	write(t, c, "first;")
-	testutil.WaitFor(t, "the first write to reach the socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	raw, server, c := busy(t, 0, "first;")
 	write(t, c, "buffered;")
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
@@ -259,21 +259,26 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 		t.Fatalf("second Close: %v, want net.ErrClosed", err)
 	}
 }
-
 func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
-	raw, _ := pair(t) // the server end never reads
-	c := New(raw, 64<<10)
+	raw, server := pair(t) // the server end never reads
+	// Small socket buffers (no autotuning): the flusher's first write,
+	// far larger, cannot complete.
+	if err := server.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Conn.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	c := New(raw, 16)
+	write(t, c, strings.Repeat("y", 16<<20))
+	testutil.WaitFor(t, "the flusher to be in its write to the full socket", 5*time.Second, func() bool { return raw.entered.Load() == 1 })
+	write(t, c, "fills the buffer")
 	writerDone := make(chan error, 1)
 	go func() {
-		chunk := bytes.Repeat([]byte("y"), 32<<10)
-		for {
-			if _, err := c.Write(chunk); err != nil {
-				writerDone <- err
-				return
-			}
-		}
+		_, err := c.Write([]byte("waits for room"))
+		writerDone <- err
 	}()
-	testutil.WaitFor(t, "the socket to fill and a writer to wait for room", 30*time.Second, func() bool {
+	testutil.WaitFor(t, "a writer to wait for room", 5*time.Second, func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return c.waiting == 1
@@ -282,7 +287,10 @@ func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
 	select {
-	case <-closed:
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	case <-time.After(closeFlush + 5*time.Second):
 		t.Fatal("Close did not return with the peer reading nothing")
 	}
