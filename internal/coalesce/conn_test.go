@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // pair is a real TCP connection over loopback: the client end, wrapped so
 // that the test sees (and may hold up) each write that reaches the socket,
 // and the server end.
-func pair(t *testing.T) (*gatedConn, net.Conn) {
+func pair(t testing.TB) (*gatedConn, net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -81,7 +81,7 @@ func busy(t *testing.T, maxPending int, first string) (*gatedConn, net.Conn, *Co
 	return raw, server, c
 }
 
-func readN(t *testing.T, r io.Reader, n int) string {
+func readN(t testing.TB, r io.Reader, n int) string {
 	t.Helper()
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
@@ -299,5 +299,44 @@ func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
 	}
 	if err := <-writerDone; !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("the waiting writer got %v, want net.ErrClosed", err)
+	}
+}
+
+// BenchmarkLockedWrites writes as amqp091-go does, from many goroutines
+// through one lock, 120-byte frames to a loopback socket whose peer reads
+// everything: straight to the socket, then through a Conn. syscalls/op is
+// the socket writes per Write.
+func BenchmarkLockedWrites(b *testing.B) {
+	for _, coalesced := range []bool{false, true} {
+		name := "socket"
+		if coalesced {
+			name = "coalesced"
+		}
+		b.Run(name, func(b *testing.B) {
+			raw, server := pair(b)
+			go func() { _, _ = io.Copy(io.Discard, server) }()
+			var w io.Writer = raw
+			if coalesced {
+				c := New(raw, 0)
+				defer c.Close()
+				w = c
+			}
+			var mu sync.Mutex
+			frame := make([]byte, 120)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					mu.Lock()
+					_, err := w.Write(frame)
+					mu.Unlock()
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(raw.writes.Load())/float64(b.N), "syscalls/op")
+		})
 	}
 }
