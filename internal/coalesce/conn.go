@@ -12,11 +12,12 @@
 // What a Write returns has the meaning it has on a TCP socket: the bytes
 // are on their way, not received. A failed write to the socket is returned
 // by every later Write and closes the socket, so that the reader on it
-// fails too.
+// fails too, with that error. Close sends what is buffered first, so a
+// layer that writes a farewell and then closes (TLS's close_notify) belongs
+// below the Conn, in the dial function.
 package coalesce
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ type Conn struct {
 	room    sync.Cond // writers wait for room
 	pending []byte
 	spare   []byte
-	closed  bool
+	closed  bool  // Close has begun: no more Writes, its write deadline stands
 	err     error // the first failed write; sticky
 	waiting int   // writers waiting for room (for tests)
 	done    chan struct{}
@@ -85,10 +86,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 		c.waiting--
 	}
 	switch {
-	case c.err != nil:
-		return 0, c.err
 	case c.closed:
 		return 0, net.ErrClosed
+	case c.err != nil:
+		return 0, c.err
 	}
 	if len(c.pending) == 0 {
 		c.data.Signal()
@@ -128,8 +129,43 @@ func (c *Conn) flusher() {
 	}
 }
 
+// Read reads from the connection. When it fails because a write failed
+// (the flusher closed the socket), it returns the write's error, which says
+// what went wrong.
+func (c *Conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		if werr := c.writeErr(); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+// SetDeadline sets the read and write deadlines, as SetReadDeadline and
+// SetWriteDeadline do.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetWriteDeadline sets the deadline of the socket writes; once Close has
+// begun, Close's own bound stands and t is ignored.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
 // Close sends what is buffered (within a bound, in case the peer reads no
-// more), then closes the connection. Later Writes fail with net.ErrClosed.
+// more), then closes the connection. It returns the error of a write that
+// failed, if one did. Later Writes fail with net.ErrClosed; a second Close
+// returns net.ErrClosed at once, without waiting for the first.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -137,20 +173,21 @@ func (c *Conn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
 	c.data.Signal()
 	c.room.Broadcast()
 	c.mu.Unlock()
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlush))
 	<-c.done
 	err := c.Conn.Close()
-	if errors.Is(err, net.ErrClosed) && c.failed() {
-		return nil // the flusher closed it after a failed write
+	if werr := c.writeErr(); werr != nil {
+		return werr // the flusher closed the socket after it failed
 	}
 	return err
 }
 
-func (c *Conn) failed() bool {
+// writeErr is the first failed write's error, or nil.
+func (c *Conn) writeErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err != nil
+	return c.err
 }

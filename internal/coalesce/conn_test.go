@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,8 +82,15 @@ func busy(t *testing.T, maxPending int, first string) (*gatedConn, net.Conn, *Co
 	return raw, server, c
 }
 
-func readN(t testing.TB, r io.Reader, n int) string {
+// readLimit bounds a test's reads, so that a regression fails instead of
+// hanging.
+const readLimit = 30 * time.Second
+
+func readN(t testing.TB, r net.Conn, n int) string {
 	t.Helper()
+	if err := r.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
+		t.Fatal(err)
+	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		t.Fatalf("read %d bytes: %v", n, err)
@@ -117,7 +125,12 @@ func TestConcurrentWritesArriveWholeAndInOrder(t *testing.T) {
 		}()
 	}
 	got := make(chan error, 1)
+	if err := server.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
+		// After a failure, go on reading so the writers can finish.
+		defer func() { _, _ = io.Copy(io.Discard, server) }()
 		next := make([]int, writers)
 		sc := bufio.NewScanner(server)
 		sc.Buffer(nil, 1<<20)
@@ -223,16 +236,16 @@ func TestFailedWriteIsReturnedByLaterWritesAndClosesTheSocket(t *testing.T) {
 	if errors.Is(err, net.ErrClosed) || !strings.Contains(err.Error(), "broken pipe") {
 		t.Fatalf("Write after the failure: %v, want the socket's error (broken pipe)", err)
 	}
-	if _, rerr := c.Read(make([]byte, 1)); rerr == nil {
-		t.Fatal("Read succeeded on a connection whose writes failed")
+	if _, rerr := c.Read(make([]byte, 1)); rerr == nil || !strings.Contains(rerr.Error(), "broken pipe") {
+		t.Fatalf("Read on a connection whose writes failed: %v, want the write's error (broken pipe)", rerr)
 	}
 	select {
 	case <-c.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the flusher did not stop after the failed write")
 	}
-	if err := c.Close(); err != nil {
-		t.Fatalf("Close after a failed write: %v", err)
+	if err := c.Close(); err == nil || !strings.Contains(err.Error(), "broken pipe") {
+		t.Fatalf("Close after a failed write: %v, want the write's error (broken pipe)", err)
 	}
 }
 
@@ -241,7 +254,11 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 	write(t, c, "buffered;")
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
+	waitClosing(t, c)
 	raw.release()
+	if err := server.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
+		t.Fatal(err)
+	}
 	all, err := io.ReadAll(server)
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +276,48 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 		t.Fatalf("second Close: %v, want net.ErrClosed", err)
 	}
 }
+
+// waitClosing waits until Close has begun.
+func waitClosing(t *testing.T, c *Conn) {
+	t.Helper()
+	testutil.WaitFor(t, "Close to begin", 5*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.closed
+	})
+}
+
+// A layer above may shorten the write deadline once it has written its
+// last bytes (crypto/tls sets it to now after its close_notify); what is
+// buffered must still leave within Close's own bound.
+func TestWriteDeadlineSetAfterCloseBeganIsIgnored(t *testing.T) {
+	raw, server, c := busy(t, 0, "first;")
+	write(t, c, "last;")
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	waitClosing(t, c)
+	if err := c.SetWriteDeadline(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetDeadline(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	raw.release()
+	if err := server.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(all) != "first;last;" {
+		t.Fatalf("peer read %q, want everything written before Close", all)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
+
 func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
 	raw, server := pair(t) // the server end never reads
 	// Small socket buffers (no autotuning): the flusher's first write,
@@ -288,8 +347,8 @@ func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
 	go func() { closed <- c.Close() }()
 	select {
 	case err := <-closed:
-		if err != nil {
-			t.Errorf("Close: %v", err)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("Close: %v, want the timed-out write's error", err)
 		}
 	case <-time.After(closeFlush + 5*time.Second):
 		t.Fatal("Close did not return with the peer reading nothing")
