@@ -70,23 +70,24 @@ var sessionSeq atomic.Int64
 // connect opens a session: connection, channel, prefetch, topology, consumer.
 func (c *Consumer) connect(ctx context.Context) (*session, error) {
 	srv := c.cfg.Server
+	// The scheme stays amqp: with server.ssl, the dial function speaks TLS.
 	uri := amqp.URI{Scheme: "amqp", Host: srv.Host, Port: srv.Port, Username: srv.Username, Password: srv.Password, Vhost: c.vh.Name}
 	host, _ := os.Hostname()
+	dial := amqp.DefaultDial(dialTimeout)
+	if srv.SSL {
+		dial = tlsDialer(dial, &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12})
+	}
 	cfg := amqp.Config{
 		Vhost:     c.vh.Name,
 		Heartbeat: heartbeat,
 		Locale:    "en_US",
 		// Replies and acknowledgements made at the same time share
-		// system calls.
-		Dial: coalesce.Dialer(amqp.DefaultDial(dialTimeout)),
+		// system calls (and TLS records).
+		Dial: coalesce.Dialer(dial),
 		Properties: amqp.Table{
 			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, host, os.Getpid()),
 			"product":         "rabbitmq-consumer",
 		},
-	}
-	if srv.SSL {
-		uri.Scheme = "amqps"
-		cfg.TLSClientConfig = &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
 	}
 	conn, err := amqp.DialConfig(uri.String(), cfg)
 	if err != nil {
@@ -109,6 +110,24 @@ func (c *Consumer) connect(ctx context.Context) (*session, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// tlsDialer makes TLS connections over dial's, handshaking within the
+// deadline dial sets. TLS sits below the coalescing connection, so that
+// its close_notify leaves after everything buffered.
+func tlsDialer(dial func(network, addr string) (net.Conn, error), cfg *tls.Config) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		conn, err := dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.Handshake(); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }
 
 // declare opens the channel, sets the prefetch and declares the durable
