@@ -101,7 +101,8 @@ func main() {
 
 // interleaved measures the baseline, consumer-go and
 // consumer-dead-log-server at 64 callers in alternating rounds, so that the
-// machine's drift hits each alike, and reports the medians and their ratios.
+// machine's drift hits each alike, and reports the medians, each round's
+// ratios and the median of those (pairedRatio).
 func interleaved(bins *binaries, profile, baseline string, prefetch int, warmup, duration time.Duration, rounds int) {
 	if _, ok := scenarios(bins, profile)[baseline]; !ok {
 		fatal("unknown baseline %q", baseline)
@@ -125,17 +126,21 @@ func interleaved(bins *binaries, profile, baseline string, prefetch int, warmup,
 		m := med[name]
 		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), us(m.BrokerCPU), us(m.LoadCPU))
 	}
-	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s, p50 %s vs %s ms, p99 %s vs %s ms\n",
-		med["consumer-dead-log-server"].PerSec/med["consumer-go"].PerSec,
-		ms(med["consumer-dead-log-server"].P50), ms(med["consumer-go"].P50), ms(med["consumer-dead-log-server"].P99), ms(med["consumer-go"].P99))
-	fmt.Printf("bench: consumer/%s = %.2f (go handler, 64 callers, calls/s)\n", baseline, med["consumer-go"].PerSec/med[baseline].PerSec)
+	deadLog, deadLogRounds := pairedRatio(got["consumer-dead-log-server"], got["consumer-go"])
+	consumer, consumerRounds := pairedRatio(got["consumer-go"], got[baseline])
+	fmt.Printf("bench: dead-log-server/consumer by round: %s\n", ratios(deadLogRounds))
+	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s (median of the rounds), p50 %s vs %s ms, p99 %s vs %s ms (medians)\n",
+		deadLog, ms(med["consumer-dead-log-server"].P50), ms(med["consumer-go"].P50), ms(med["consumer-dead-log-server"].P99), ms(med["consumer-go"].P99))
+	fmt.Printf("bench: consumer/%s by round: %s\n", baseline, ratios(consumerRounds))
+	fmt.Printf("bench: consumer/%s = %.2f (go handler, 64 callers, calls/s)\n", baseline, consumer)
 }
 
-// median picks the result with the median calls/s.
-func median(rs []result) result {
-	sorted := append([]result(nil), rs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].PerSec < sorted[j].PerSec })
-	return sorted[len(sorted)/2]
+func ratios(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(s, " ")
 }
 
 func fatal(format string, a ...any) {

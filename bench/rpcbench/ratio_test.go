@@ -1,0 +1,45 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func perSec(v ...float64) []result {
+	rs := make([]result, len(v))
+	for i, x := range v {
+		rs[i] = result{PerSec: x}
+	}
+	return rs
+}
+
+func TestPairedRatio(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		a, b   []result
+		want   float64
+		ratios []float64
+	}{
+		{"odd", perSec(90, 100, 45), perSec(100, 100, 50), 0.9, []float64{0.9, 1, 0.9}},
+		{"even", perSec(80, 90, 100, 50), perSec(100, 100, 100, 100), 0.85, []float64{0.8, 0.9, 1, 0.5}},
+		// The machine halves its speed between the two runs of the third
+		// round: the ratio of the medians (45/100) is off, the paired
+		// ratio is not.
+		{"drift", perSec(90, 90, 45, 45, 45), perSec(100, 100, 100, 50, 50), 0.9, []float64{0.9, 0.9, 0.45, 0.9, 0.9}},
+		{"none", nil, nil, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ratios := pairedRatio(tc.a, tc.b)
+			if math.Abs(got-tc.want) > 1e-9 || !slices.Equal(ratios, tc.ratios) {
+				t.Fatalf("pairedRatio = %v, %v; want %v, %v", got, ratios, tc.want, tc.ratios)
+			}
+		})
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := median(perSec(3, 1, 2)).PerSec; got != 2 {
+		t.Fatalf("median = %v, want 2", got)
+	}
+}
