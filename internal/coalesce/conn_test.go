@@ -249,12 +249,21 @@ func TestFailedWriteIsReturnedByLaterWritesAndClosesTheSocket(t *testing.T) {
 	}
 }
 
-func TestCloseSendsWhatIsBuffered(t *testing.T) {
-	raw, server, c := busy(t, 0, "first;")
-	write(t, c, "buffered;")
+// closeWhileHeld starts Close while the socket is held in a write, runs
+// during (if not nil) once Close has begun, lets the socket go on, and
+// returns all the peer read and Close's error.
+func closeWhileHeld(t *testing.T, raw *gatedConn, server net.Conn, c *Conn, during func()) (string, error) {
+	t.Helper()
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
-	waitClosing(t, c)
+	testutil.WaitFor(t, "Close to begin", 5*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.closed
+	})
+	if during != nil {
+		during()
+	}
 	raw.release()
 	if err := server.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
 		t.Fatal(err)
@@ -263,10 +272,17 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(all) != "first;buffered;" {
+	return string(all), <-closed
+}
+
+func TestCloseSendsWhatIsBuffered(t *testing.T) {
+	raw, server, c := busy(t, 0, "first;")
+	write(t, c, "buffered;")
+	all, err := closeWhileHeld(t, raw, server, c, nil)
+	if all != "first;buffered;" {
 		t.Fatalf("peer read %q before the end, want everything written", all)
 	}
-	if err := <-closed; err != nil {
+	if err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	if _, err := c.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
@@ -277,43 +293,24 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 	}
 }
 
-// waitClosing waits until Close has begun.
-func waitClosing(t *testing.T, c *Conn) {
-	t.Helper()
-	testutil.WaitFor(t, "Close to begin", 5*time.Second, func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.closed
-	})
-}
-
 // A layer above may shorten the write deadline once it has written its
 // last bytes (crypto/tls sets it to now after its close_notify); what is
 // buffered must still leave within Close's own bound.
 func TestWriteDeadlineSetAfterCloseBeganIsIgnored(t *testing.T) {
 	raw, server, c := busy(t, 0, "first;")
 	write(t, c, "last;")
-	closed := make(chan error, 1)
-	go func() { closed <- c.Close() }()
-	waitClosing(t, c)
-	if err := c.SetWriteDeadline(time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetDeadline(time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	raw.release()
-	if err := server.SetReadDeadline(time.Now().Add(readLimit)); err != nil {
-		t.Fatal(err)
-	}
-	all, err := io.ReadAll(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(all) != "first;last;" {
+	all, err := closeWhileHeld(t, raw, server, c, func() {
+		if err := c.SetWriteDeadline(time.Now()); err != nil {
+			t.Error(err)
+		}
+		if err := c.SetDeadline(time.Now()); err != nil {
+			t.Error(err)
+		}
+	})
+	if all != "first;last;" {
 		t.Fatalf("peer read %q, want everything written before Close", all)
 	}
-	if err := <-closed; err != nil {
+	if err != nil {
 		t.Fatalf("close: %v", err)
 	}
 }
