@@ -103,12 +103,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 func (c *Conn) flusher() {
 	defer close(c.done)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for {
 		for len(c.pending) == 0 && !c.closed {
 			c.data.Wait()
 		}
 		if len(c.pending) == 0 {
+			c.mu.Unlock()
 			return // closed, nothing left
 		}
 		buf := c.pending
@@ -121,8 +121,10 @@ func (c *Conn) flusher() {
 		}
 		c.room.Broadcast()
 		if err != nil {
-			c.err = err
+			c.err = err // before the reader fails, so Read returns it
 			c.pending = nil
+			c.mu.Unlock()
+			// Outside the lock: closing may write (a TLS close_notify).
 			_ = c.Conn.Close() // the reader fails too
 			return
 		}
