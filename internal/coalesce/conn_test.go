@@ -98,6 +98,16 @@ func readN(t testing.TB, r net.Conn, n int) string {
 	return string(buf)
 }
 
+// waitForWaitingWriter waits until one Write waits for room.
+func waitForWaitingWriter(t *testing.T, c *Conn) {
+	t.Helper()
+	testutil.WaitFor(t, "a writer to wait for room", 5*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.waiting == 1
+	})
+}
+
 func write(t *testing.T, w io.Writer, s string) {
 	t.Helper()
 	if n, err := w.Write([]byte(s)); err != nil || n != len(s) {
@@ -195,11 +205,7 @@ func TestWriteWaitsForRoom(t *testing.T) {
 		}
 		returned <- err
 	}()
-	testutil.WaitFor(t, "the writer to wait for room", 5*time.Second, func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.waiting == 1
-	})
+	waitForWaitingWriter(t, c)
 	released.Store(true)
 	raw.release()
 	if err := <-returned; err != nil {
@@ -334,11 +340,7 @@ func TestCloseGivesUpOnAPeerThatReadsNoMore(t *testing.T) {
 		_, err := c.Write([]byte("waits for room"))
 		writerDone <- err
 	}()
-	testutil.WaitFor(t, "a writer to wait for room", 5*time.Second, func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.waiting == 1
-	})
+	waitForWaitingWriter(t, c)
 	start := time.Now()
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
