@@ -135,14 +135,6 @@ func interleaved(bins *binaries, profile, baseline string, prefetch int, warmup,
 	fmt.Printf("bench: consumer/%s = %.2f (go handler, 64 callers, calls/s)\n", baseline, consumer)
 }
 
-func ratios(rs []float64) string {
-	s := make([]string, len(rs))
-	for i, r := range rs {
-		s[i] = fmt.Sprintf("%.2f", r)
-	}
-	return strings.Join(s, " ")
-}
-
 func fatal(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "rpcbench: "+format+"\n", a...)
 	os.Exit(1)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // median picks the result with the median calls/s.
@@ -31,4 +33,13 @@ func pairedRatio(a, b []result) (float64, []float64) {
 		return (sorted[n/2-1] + sorted[n/2]) / 2, ratios
 	}
 	return sorted[n/2], ratios
+}
+
+// ratios formats per-round ratios for the report, two decimals each.
+func ratios(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(s, " ")
 }
