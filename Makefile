@@ -56,7 +56,7 @@ deb:
 # debootstrap root (/var/cache/rabbitmq-consumer-systemtest). Needs root.
 systemtest: deb
 	@[ "$$(id -u)" = 0 ] || { echo "make systemtest needs root (systemd-nspawn, debootstrap)"; exit 1; }
-	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap systemd-container >/dev/null; }
+	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null && command -v lintian >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap systemd-container lintian >/dev/null; }
 	@echo "--- the package under a real systemd"
 	$(GO) test -tags systemtest -count=1 -timeout 30m -v ./systemtest/
 

@@ -3,7 +3,12 @@
 // client.
 package config
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
 
 // Default locations.
 const (
@@ -34,6 +39,13 @@ type Config struct {
 	LogServer *LogServer `yaml:"log_server"`
 	// VirtualHosts maps a RabbitMQ virtual host name to its settings.
 	VirtualHosts map[string]VirtualHost `yaml:"virtual_hosts"`
+
+	// Warnings are problems that do not stop a program, e.g. a file holding
+	// secrets that every local user can read. Programs log each once.
+	Warnings []string `yaml:"-"`
+
+	// fileSecrets are the keys of the secrets written in the file itself.
+	fileSecrets []string
 }
 
 // Server is the broker connection.
@@ -61,8 +73,14 @@ type VirtualHost struct {
 	Queue string `yaml:"queue"`
 	// MaxSimultaneousRequests is the prefetch count and concurrency bound.
 	MaxSimultaneousRequests int `yaml:"max_simultaneous_requests"`
-	// FernetKey, when set, decrypts top-level request strings that are Fernet tokens.
-	FernetKey string `yaml:"fernet_key"`
+	// FernetKey is the Fernet key clients encrypt with: the first of
+	// FernetKeys. Empty when the virtual host has none.
+	FernetKey string `yaml:"-"`
+	// FernetKeys are the keys a top-level request string may be encrypted
+	// with, newest first: `fernet_key` holds one key or a list (several
+	// during a key rotation). Strings that are Fernet tokens for any of them
+	// are decrypted.
+	FernetKeys KeyList `yaml:"fernet_key"`
 	// Exchanges maps an exchange name (an action) to its settings.
 	Exchanges map[string]Exchange `yaml:"exchanges"`
 }
@@ -71,6 +89,38 @@ type VirtualHost struct {
 type Exchange struct {
 	// Type is the AMQP exchange type; only "direct" is meaningful for RPC.
 	Type string `yaml:"type"`
+}
+
+// KeyList is a YAML value that is one string or a list of strings.
+type KeyList []string
+
+// UnmarshalYAML accepts a scalar (one key) or a sequence of scalars.
+func (l *KeyList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = nil
+		if n.Value != "" {
+			*l = KeyList{n.Value}
+		}
+		return nil
+	}
+	var keys []string
+	if err := n.Decode(&keys); err != nil {
+		return fmt.Errorf("line %d: a key or a list of keys: %w", n.Line, err)
+	}
+	*l = keys
+	return nil
+}
+
+// DecryptionKeys returns the keys requests may be encrypted with: FernetKeys,
+// or FernetKey alone when only it is set.
+func (v VirtualHost) DecryptionKeys() []string {
+	if len(v.FernetKeys) > 0 {
+		return v.FernetKeys
+	}
+	if v.FernetKey != "" {
+		return []string{v.FernetKey}
+	}
+	return nil
 }
 
 // VirtualHost returns the named virtual host's settings.

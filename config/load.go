@@ -40,7 +40,16 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, &Error{Path: path, Msg: msg}
 	}
-	return Parse(path, raw)
+	cfg, err := Parse(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(path); err == nil {
+		if w := exposureWarning(path, st.Mode(), cfg.fileSecrets); w != "" {
+			cfg.Warnings = append(cfg.Warnings, w)
+		}
+	}
+	return cfg, nil
 }
 
 // Parse checks and completes a configuration read from path.
@@ -66,7 +75,11 @@ func Parse(path string, raw []byte) (*Config, error) {
 		return nil, &Error{Path: path, Msg: yamlMessage(err)}
 	}
 	cfg.Path = path
+	cfg.fileSecrets = secretsIn(cfg)
 	if err := applyEnv(v, cfg); err != nil {
+		return nil, &Error{Path: path, Msg: err.Error()}
+	}
+	if err := applyCredentials(os.Getenv(CredentialsDirectoryEnv), cfg); err != nil {
 		return nil, &Error{Path: path, Msg: err.Error()}
 	}
 	if err := cfg.complete(doc); err != nil {
@@ -248,10 +261,17 @@ func (c *Config) complete(doc *yaml.Node) error {
 		if vh.MaxSimultaneousRequests < 1 || vh.MaxSimultaneousRequests > 65535 {
 			return fail(key+".max_simultaneous_requests", fmt.Sprintf("%d is out of range 1..65535", vh.MaxSimultaneousRequests))
 		}
-		if vh.FernetKey != "" {
-			if _, err := fernet.DecodeKey(vh.FernetKey); err != nil {
-				return fail(key+".fernet_key", "not a valid Fernet key (32 bytes, URL-safe base64)")
+		for i, k := range vh.FernetKeys {
+			if _, err := fernet.DecodeKey(k); err != nil {
+				what := "not a valid Fernet key (32 bytes, URL-safe base64)"
+				if len(vh.FernetKeys) > 1 {
+					what = fmt.Sprintf("key %d of %d is %s", i+1, len(vh.FernetKeys), what)
+				}
+				return fail(key+".fernet_key", what)
 			}
+		}
+		if len(vh.FernetKeys) > 0 {
+			vh.FernetKey = vh.FernetKeys[0]
 		}
 		if len(vh.Exchanges) == 0 {
 			return fail(key+".exchanges", "no exchange is configured")

@@ -102,12 +102,10 @@ func New(opts Options) (*Consumer, error) {
 		return nil, err
 	}
 	var keys []*fernet.Key
-	if vh.FernetKey != "" {
-		k, err := fernet.DecodeKey(vh.FernetKey)
-		if err != nil {
+	if k := vh.DecryptionKeys(); len(k) > 0 {
+		if keys, err = fernet.DecodeKeys(k...); err != nil {
 			return nil, &config.Error{Path: opts.Config.Path, Key: "virtual_hosts." + vh.Name + ".fernet_key", Msg: "not a valid Fernet key"}
 		}
-		keys = []*fernet.Key{k}
 	}
 	host, _ := os.Hostname()
 	c := &Consumer{

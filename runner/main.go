@@ -71,6 +71,9 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 		log.Error().Msg("configuration error: " + err.Error())
 		return ExitConfig
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg(w)
+	}
 	journal, closeJournal, err := openJournal(cfg, *vhost)
 	if err != nil {
 		log.Error().Msg("configuration error: " + cfg.Path + ": spool_directory: " + err.Error())

@@ -123,3 +123,25 @@ func TestCheckFlag(t *testing.T) {
 		t.Errorf("status %d, output %s", status, stderr.String())
 	}
 }
+
+func TestCheckWarnsOfSecretsEveryoneCanRead(t *testing.T) {
+	for _, tc := range []struct {
+		mode  os.FileMode
+		warns bool
+	}{{0o644, true}, {0o640, false}} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "rabbitmq.yml")
+			writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\nserver: {password: secret}\nvirtual_hosts: {v: {queue: q, exchanges: {dx_example: {}}}}\n", exampleHandlers, dir), tc.mode)
+			if err := os.Chmod(cfg, tc.mode); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			status := run([]string{"--check", "--virtual-host-name", "v", "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr)
+			warned := strings.Count(stderr.String(), "every local user can read it")
+			if status != ExitOK || warned != map[bool]int{true: 1, false: 0}[tc.warns] {
+				t.Errorf("status %d, %d warnings, want %v:\n%s", status, warned, tc.warns, stderr.String())
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -75,8 +76,7 @@ func boot(t *testing.T, root, share string) *container {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		_ = c.cmd.Wait()
+		c.poweroff()
 		if t.Failed() {
 			t.Logf("container console:\n%s", c.out.String())
 		}
@@ -110,6 +110,38 @@ func boot(t *testing.T, root, share string) *container {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return c
+}
+
+// sigPoweroff is SIGRTMIN+4 as systemd counts it (glibc's SIGRTMIN is 34):
+// systemd as PID 1 powers off on it.
+const sigPoweroff = syscall.Signal(38)
+
+// poweroff stops the container through its own init (SIGRTMIN+4 asks
+// systemd for a clean poweroff) and waits for nspawn to exit; killing
+// nspawn alone would leave the container's systemd running. Only when the
+// init does not stop within a minute is the whole container killed.
+func (c *container) poweroff() {
+	exited := make(chan struct{})
+	go func() {
+		_ = c.cmd.Wait()
+		close(exited)
+	}()
+	if c.leader != 0 {
+		_ = syscall.Kill(c.leader, sigPoweroff)
+	} else {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-exited:
+		return
+	case <-time.After(time.Minute):
+	}
+	c.t.Errorf("the container did not power off within a minute; killing it")
+	if c.leader != 0 {
+		_ = syscall.Kill(c.leader, syscall.SIGKILL)
+	}
+	_ = c.cmd.Process.Kill()
+	<-exited
 }
 
 // exec runs a command inside the container.

@@ -8,10 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fernet/fernet-go"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/client"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
@@ -91,6 +95,14 @@ func TestPackageUnderSystemd(t *testing.T) {
 	if len(debs) == 0 {
 		t.Fatal("no dist/rabbitmq-consumer_*.deb: run `make systemtest`, which builds it")
 	}
+	t.Run("lintian is clean; the configuration is shipped 0640", func(t *testing.T) {
+		if out, err := exec.Command("lintian", "--fail-on", "error,warning,info", debs[len(debs)-1]).CombinedOutput(); err != nil {
+			t.Errorf("lintian: %v\n%s", err, out)
+		}
+		if out := run(t, "dpkg-deb", "-c", debs[len(debs)-1]); !regexp.MustCompile(`(?m)^-rw-r----- root/root .* \./etc/rabbitmq-consumer/rabbitmq\.yml$`).MatchString(out) {
+			t.Errorf("dpkg-deb -c does not show the configuration 0640 root/root:\n%s", out)
+		}
+	})
 	share := t.TempDir()
 	_ = os.Chmod(share, 0o755)
 	run(t, "cp", debs[len(debs)-1], filepath.Join(share, "rabbitmq-consumer.deb"))
@@ -161,6 +173,10 @@ func TestPackageUnderSystemd(t *testing.T) {
 			t.Errorf("status check: %v\n%s", err, out)
 		}
 		c.must("systemctl", "reset-failed", "rabbitmq-consume@broken")
+	})
+
+	t.Run("secrets from LoadCredential: a call answered, the secrets nowhere to be seen", func(t *testing.T) {
+		testSecretsFromCredentials(t, c)
 	})
 
 	t.Run("a handler package upgrade restarts the consumers; no call lost or answered twice", func(t *testing.T) {
@@ -250,6 +266,78 @@ func TestPackageUnderSystemd(t *testing.T) {
 			t.Error("the unit was not restarted")
 		}
 	})
+}
+
+// echoHandler answers with the request it got: after decryption.
+const echoHandler = "#!/bin/sh\nbody=$(cat)\nprintf '{\"success\":true,\"message\":\"echo\",\"data\":%s}' \"$body\"\n"
+
+const echoContract = `{"description":"echoes","lock_attribute":null,"timeout_seconds":30,
+ "request":{"type":"object","properties":{"secret":{"type":"string"}},"required":["secret"]},
+ "response":{"type":"object"}}
+`
+
+// testSecretsFromCredentials runs a consumer whose broker password and
+// Fernet key come from systemd credentials through the drop-in the package
+// ships as an example, and looks for the secrets where other local users
+// could read them.
+func testSecretsFromCredentials(t *testing.T, c *container) {
+	s := testbroker.New(t)
+	user, password := "rct-"+s.Name[len(s.Name)-8:], "pw-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+	testbroker.Ctl(t, "add_user", user, password)
+	t.Cleanup(func() { _, _ = exec.Command("rabbitmqctl", "delete_user", user).CombinedOutput() })
+	testbroker.Ctl(t, "set_permissions", "-p", s.Name, user, ".*", ".*", ".*")
+	var key fernet.Key
+	if err := key.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	unit := "rabbitmq-consume@" + s.Name
+	c.write("/usr/lib/rabbitmq-consumer/handlers/dx_echo/contract.json", echoContract)
+	c.write("/usr/lib/rabbitmq-consumer/handlers/dx_echo/handler", echoHandler)
+	c.must("chmod", "755", "/usr/lib/rabbitmq-consumer/handlers/dx_echo/handler")
+	c.write("/etc/rabbitmq-consumer/secrets.yml", fmt.Sprintf("server: {host: 127.0.0.1, port: 5672, username: %s}\nvirtual_hosts:\n  %s:\n    queue: q-s\n    exchanges: {dx_echo: {}}\n", user, s.Name))
+	c.must("chmod", "640", "/etc/rabbitmq-consumer/secrets.yml")
+	c.write("/etc/rabbitmq-consumer/credentials/server.password", password+"\n")
+	c.write("/etc/rabbitmq-consumer/credentials/virtual_hosts."+s.Name+".fernet_key", key.Encode()+"\n")
+	c.must("chmod", "-R", "go-rwx", "/etc/rabbitmq-consumer/credentials")
+	// The documented drop-in, as an operator installs it, plus the file's path.
+	c.must("install", "-D", "-m", "644", "/usr/share/doc/rabbitmq-consumer/examples/drop-ins/secrets.conf", "/etc/systemd/system/"+unit+".service.d/secrets.conf")
+	c.write("/etc/systemd/system/"+unit+".service.d/config.conf", "[Service]\nEnvironment=CONFIG_FILE_PATH=/etc/rabbitmq-consumer/secrets.yml\n")
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "start", unit)
+	t.Cleanup(func() { _, _ = c.exec("systemctl", "stop", unit) })
+
+	cl, err := client.Dial(context.Background(), client.Config{Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: user, Password: password}, VirtualHost: s.Name, Queue: "q-s", FernetKey: key.Encode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := cl.Call(ctx, "dx_echo", map[string]string{"secret": "the plain text"}, client.Encrypt("secret"))
+	if err != nil || !r.Success || !strings.Contains(string(r.Data), `"the plain text"`) {
+		t.Fatalf("call: %v, %+v: want the field decrypted by the consumer", err, r)
+	}
+	pid := c.show(unit, "MainPID")
+	places := map[string]string{
+		"systemctl show":            c.must("systemctl", "show", unit),
+		"/proc/" + pid + "/environ": c.must("cat", "/proc/"+pid+"/environ"),
+		"/proc/" + pid + "/cmdline": c.must("cat", "/proc/"+pid+"/cmdline"),
+		"the journal":               c.must("journalctl", "-u", unit, "-o", "verbose", "--no-pager"),
+		"the configuration file":    c.must("cat", "/etc/rabbitmq-consumer/secrets.yml"),
+	}
+	if !strings.Contains(places["the journal"], "*****") {
+		t.Errorf("the journal does not show the request with its encrypted field masked:\n%s", places["the journal"])
+	}
+	for where, text := range places {
+		for what, secret := range map[string]string{"the password": password, "the Fernet key": key.Encode(), "the decrypted field": "the plain text"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s is in %s", what, where)
+			}
+		}
+	}
+	if mode := strings.TrimSpace(c.must("stat", "-c", "%a %U:%G", "/etc/rabbitmq-consumer/rabbitmq.yml")); mode != "640 root:rabbitmq-consumer" {
+		t.Errorf("the installed configuration file is %s, want 640 root:rabbitmq-consumer", mode)
+	}
 }
 
 func asExit(err error, target **exec.ExitError) bool {

@@ -49,6 +49,9 @@ func run() int {
 		log.Error().Msg("configuration error: " + err.Error())
 		return exitConfig
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg(w)
+	}
 	if cfg.LogServer == nil {
 		log.Error().Msg("configuration error: " + cfg.Path + ": log_server: not configured, nothing to ship to")
 		return exitConfig
