@@ -179,6 +179,25 @@ func TestPackageUnderSystemd(t *testing.T) {
 		testSecretsFromCredentials(t, c)
 	})
 
+	t.Run("an upgrade tightens the configuration's mode, unless dpkg-statoverride says otherwise", func(t *testing.T) {
+		const conf = "/etc/rabbitmq-consumer/rabbitmq.yml"
+		mode := func() string { return strings.TrimSpace(c.must("stat", "-c", "%a %U:%G", conf)) }
+		c.must("chmod", "664", conf)
+		c.must("chgrp", "root", conf)
+		c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb") // the same version again: postinst configure
+		if m := mode(); m != "640 root:rabbitmq-consumer" {
+			t.Errorf("after an upgrade over a 664 root:root file: %s, want 640 root:rabbitmq-consumer", m)
+		}
+		c.must("dpkg-statoverride", "--update", "--add", "root", "root", "0644", conf)
+		defer c.must("dpkg-statoverride", "--remove", conf)
+		c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb")
+		if m := mode(); m != "644 root:root" {
+			t.Errorf("after an upgrade with a statoverride 0644 root:root: %s, want it kept", m)
+		}
+		c.must("chmod", "640", conf)
+		c.must("chgrp", "rabbitmq-consumer", conf)
+	})
+
 	t.Run("a handler package upgrade restarts the consumers; no call lost or answered twice", func(t *testing.T) {
 		unit := "rabbitmq-consume@" + v.Name
 		before := c.show(unit, "MainPID")
