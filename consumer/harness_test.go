@@ -42,6 +42,7 @@ type setup struct {
 	handlersDir string
 	prefetch    int
 	fernetKey   string
+	fernetKeys  []string // a rotation: all decrypt
 	mock        bool
 	drain       time.Duration
 	maxBytes    int
@@ -73,7 +74,7 @@ func start(t *testing.T, s setup) *harness {
 		StateDirectory:    s.stateDir,
 		Server:            config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{vh.Name: {
-			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, Exchanges: exch,
+			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, FernetKeys: s.fernetKeys, Exchanges: exch,
 		}},
 	}
 	h := &harness{t: t, vh: vh, cfg: cfg, done: make(chan error, 1), logs: &testutil.SyncBuffer{}, journal: &memJournal{}, notified: newNotes()}

@@ -224,6 +224,36 @@ func TestFernetDecryptionAndMasking(t *testing.T) {
 	}
 }
 
+// TestFernetKeyRotation: during a rotation the consumer decrypts with every
+// key of the list, the new one and the old one.
+func TestFernetKeyRotation(t *testing.T) {
+	var newKey, oldKey fernet.Key
+	_ = newKey.Generate()
+	_ = oldKey.Generate()
+	var got atomic.Value
+	h := start(t, setup{
+		exchanges:  []string{"dx_secret"},
+		fernetKeys: []string{newKey.Encode(), oldKey.Encode()},
+		handlers: map[string]Handler{"dx_secret": Typed("use a secret", func(_ context.Context, _ *Call, r secretRequest) (wire.Reply[secretResponse], error) {
+			got.Store(r)
+			return wire.Reply[secretResponse]{Success: true, Message: "ok"}, nil
+		})},
+	})
+	c := h.caller(true)
+	for name, k := range map[string]*fernet.Key{"new": &newKey, "old": &oldKey} {
+		tok, err := fernet.EncryptAndSign([]byte("with the "+name+" key"), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := h.call(c, "dx_secret", map[string]any{"user": "u", "password": string(tok)}); !r.Success {
+			t.Fatalf("reply = %+v %s", r, r.Data)
+		}
+		if p := got.Load().(secretRequest).Password; p != "with the "+name+" key" {
+			t.Errorf("a token of the %s key reached the handler as %q", name, p)
+		}
+	}
+}
+
 func TestJournalRecords(t *testing.T) {
 	h := start(t, setup{exchanges: []string{"dx_example"}})
 	c := h.caller(false)
