@@ -142,7 +142,7 @@ func TestSIGKILLMidBacklogLosesNothing(t *testing.T) {
 			var missing []string
 			for i := 0; i < pairs && len(missing) < 5; i++ {
 				for _, k := range []string{"request", "response"} {
-					if id := fmt.Sprintf("%sv-%d", k, i); !uniq[id] {
+					if id := k + uid(fmt.Sprintf("v-%d", i)); !uniq[id] {
 						missing = append(missing, id)
 					}
 				}

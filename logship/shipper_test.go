@@ -2,6 +2,8 @@ package logship_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,7 +26,7 @@ const token = "t0ken"
 // pair appends a request and its response.
 func pair(t testing.TB, s *logship.Spool, vhost string, i int) {
 	t.Helper()
-	id := fmt.Sprintf("%s-%d", vhost, i)
+	id := uid(fmt.Sprintf("%s-%d", vhost, i))
 	if err := s.Append(logship.Record{Kind: logship.KindRequest, CorrelationID: id, RequestPayload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
 		VirtualHostName: vhost, QueueName: "q", RabbitMQUsername: "guest", Hostname: "h", ExchangeName: "dx"}); err != nil {
 		t.Fatal(err)
@@ -37,6 +39,16 @@ func pair(t testing.TB, s *logship.Spool, vhost string, i int) {
 	if err := s.Append(resp); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// uid is a UUID of version 4 made from name, as the log server takes
+// correlation ids.
+func uid(name string) string {
+	h := sha256.Sum256([]byte(name))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
 type shipRun struct {
@@ -207,16 +219,16 @@ func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
 	}
 	defer s.Close()
 	// A response whose request the server never saw: 400, skipped.
-	_ = s.Append(logship.Record{Kind: logship.KindResponse, CorrelationID: "orphan", ResponsePayload: json.RawMessage(`{}`)})
+	_ = s.Append(logship.Record{Kind: logship.KindResponse, CorrelationID: uid("orphan"), ResponsePayload: json.RawMessage(`{}`)})
 	pair(t, s, "v", 1)
 	r := startShipper(t, root, srv)
 	ev := waitEvents(t, srv, 2)
-	if len(ev) != 2 || ev[0].CorrelationID != "v-1" {
+	if len(ev) != 2 || ev[0].CorrelationID != uid("v-1") {
 		t.Errorf("events = %+v", ev)
 	}
 	testutil.WaitFor(t, "the rejection in the log", 60*time.Second, func() bool {
 		l := r.logs.String()
-		return strings.Contains(l, "rejected a record; skipped") && strings.Contains(l, "orphan") && strings.Contains(l, "400")
+		return strings.Contains(l, "rejected a record; skipped") && strings.Contains(l, uid("orphan")) && strings.Contains(l, "400")
 	})
 	if _, skipped := r.sh.Stats(); skipped != 1 {
 		t.Errorf("skipped = %d, want 1", skipped)

@@ -1,16 +1,58 @@
-// Package logservertest is a log server for tests that implements the
-// reference log server's API exactly: POST {base}/rpc-requests and POST
-// {base}/rpc-responses with their fields, the X-API-Token header (401 when
-// wrong), 400 for a malformed body or a response whose request it has not
-// seen, 201 on success. It records what it accepted, and can be made to
-// fail (5xx) or go down (connection refused) and come back.
+// Package logservertest is a log server for tests that answers as the
+// reference log server does (python3-cyberfusion-rabbitmq-consumer-log-server
+// 1.2.x: FastAPI 0.131, Pydantic 2.12, SQLAlchemy over SQLite). It records
+// what it accepted, and can be made to fail (a status for every post, or for
+// one record), hold its answers, or go down (connection refused) and come
+// back.
+//
+// # Behaviour taken from the reference
+//
+// Established by reading the reference's source (api.py, pydantic_models.py,
+// dependencies.py, database.py, its Alembic migrations and its API tests)
+// together with FastAPI's request handling; the reference was not run.
+// Checked in this order, as FastAPI does:
+//
+//  1. A body that is not JSON: 422 (FastAPI decodes the body before any
+//     dependency runs), detail type "json_invalid".
+//  2. X-API-Token (a dependency of the whole router, run before the body is
+//     validated: the reference's tests post a wrong token without a body and
+//     get 401): missing, 422 (a required header); wrong, 401
+//     {"detail":"Invalid API token"}. Never 403.
+//  3. The body against the Pydantic model, 422 listing every error
+//     ({"detail":[{"type","loc","msg","input"}]}): the body must be an
+//     object; every field is required (unknown ones are ignored);
+//     correlation_id a UUID of version 4 (canonical, 32 hex digits, braced
+//     or urn:uuid: forms; only the version digit is checked, as
+//     pydantic-core does); virtual_host_name, queue_name, exchange_name,
+//     hostname and rabbitmq_username strings (Pydantic 2 does not turn
+//     numbers into strings); request_payload an object or an array
+//     (dict | list); response_payload an object (dict, so null is refused);
+//     traceback a string or null, but present (Optional without a default
+//     is required in Pydantic 2).
+//  4. POST /rpc-requests with a correlation id the server already has: 500
+//     "Internal Server Error" as text/plain (a unique constraint on
+//     correlation_id; the IntegrityError is not handled).
+//  5. POST /rpc-responses whose request the server does not have: 400
+//     {"detail":"No RPC response with correlation ID <id>"}; a second
+//     response for one correlation id: 500, as in 4 (unique constraint).
+//  6. Success: 201 {"detail":"Object created"}.
+//
+// Correlation ids are compared in their canonical form (lower case, with
+// hyphens), as the reference stores str(UUID).
+//
+// # Behaviour of the double only
+//
+// FailWith, FailOn, Hold, Down and Up simulate outages and faults; Events,
+// Refusals, Posts and Changed let a test see what happened.
 package logservertest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -36,36 +78,49 @@ type Response struct {
 // Event is one accepted post, in arrival order.
 type Event struct {
 	Kind          string // "request" or "response"
-	CorrelationID string
+	CorrelationID string // canonical form
 	Request       *Request
 	Response      *Response
 }
 
+// Refusal is one post answered with another status than 201.
+type Refusal struct {
+	Kind   string // "request" or "response"
+	Status int
+	Body   string // the body the server answered
+}
+
 // Server is the log server double.
 type Server struct {
-	mu       sync.Mutex
-	token    string
-	addr     string
-	ln       net.Listener
-	srv      *http.Server
-	status   int // when non-zero, every post answers this status
-	events   []Event
-	requests map[string]int // accepted requests by correlation id
-	posts    int
-	notify   chan struct{}
+	mu        sync.Mutex
+	token     string
+	addr      string
+	srv       *http.Server
+	status    int            // when non-zero, every post answers this status
+	failOn    map[string]int // kind+" "+canonical id -> status
+	hold      chan struct{}  // when non-nil, answers wait for it after the record is stored
+	events    []Event
+	refusals  []Refusal
+	requests  map[string]bool // stored requests by canonical correlation id
+	responses map[string]bool // stored responses by canonical correlation id
+	posts     int
+	notify    chan struct{}
 }
 
 // New starts a log server on a free loopback port; it stops when the test ends.
 func New(t testing.TB, token string) *Server {
 	t.Helper()
-	s := &Server{token: token, requests: map[string]int{}, notify: make(chan struct{})}
+	s := &Server{token: token, failOn: map[string]int{}, requests: map[string]bool{}, responses: map[string]bool{}, notify: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.addr = ln.Addr().String()
 	s.serve(ln)
-	t.Cleanup(s.Down)
+	t.Cleanup(func() {
+		s.Release()
+		s.Down()
+	})
 	return s
 }
 
@@ -88,10 +143,10 @@ func (s *Server) BaseURL() string { return "http://" + s.addr + "/api/v1/" }
 
 func (s *Server) serve(ln net.Listener) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/rpc-requests", s.postRequest)
-	mux.HandleFunc("POST /api/v1/rpc-responses", s.postResponse)
+	mux.HandleFunc("POST /api/v1/rpc-requests", func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "request") })
+	mux.HandleFunc("POST /api/v1/rpc-responses", func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "response") })
 	srv := &http.Server{Handler: mux}
-	s.ln, s.srv = ln, srv
+	s.srv = srv
 	go func() { _ = srv.Serve(ln) }()
 }
 
@@ -125,11 +180,53 @@ func (s *Server) FailWith(status int) {
 	s.mu.Unlock()
 }
 
+// FailOn makes every post of one record (kind "request" or "response",
+// and its correlation id) answer status, while the others are handled
+// normally; status 0 ends it.
+func (s *Server) FailOn(kind, correlationID string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := kind + " " + canonical(correlationID)
+	if status == 0 {
+		delete(s.failOn, key)
+	} else {
+		s.failOn[key] = status
+	}
+}
+
+// Hold makes the next posts store their record and then wait, without
+// answering, until Release or until the client goes away: a client killed
+// meanwhile has sent a record the server has.
+func (s *Server) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil {
+		s.hold = make(chan struct{})
+	}
+}
+
+// Release answers the posts held by Hold, and ends it.
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
 // Events lists the accepted posts in order.
 func (s *Server) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Event(nil), s.events...)
+}
+
+// Refusals lists the posts answered with another status than 201, in order.
+func (s *Server) Refusals() []Refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Refusal(nil), s.refusals...)
 }
 
 // Accepted is the number of accepted posts.
@@ -153,42 +250,6 @@ func (s *Server) Changed() <-chan struct{} {
 	return s.notify
 }
 
-func (s *Server) begin(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	s.posts++
-	status, token := s.status, s.token
-	s.mu.Unlock()
-	if status != 0 {
-		http.Error(w, http.StatusText(status), status)
-		return false
-	}
-	if r.Header.Get("X-API-Token") != token {
-		http.Error(w, `{"detail":"Invalid API token"}`, http.StatusUnauthorized)
-		return false
-	}
-	return true
-}
-
-func decode(w http.ResponseWriter, r *http.Request, v any, required ...string) bool {
-	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-		http.Error(w, fmt.Sprintf(`{"detail":"not JSON: %v"}`, err), http.StatusBadRequest)
-		return false
-	}
-	for _, k := range required {
-		if _, ok := raw[k]; !ok {
-			http.Error(w, fmt.Sprintf(`{"detail":"field %s required"}`, k), http.StatusBadRequest)
-			return false
-		}
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, v); err != nil {
-		http.Error(w, fmt.Sprintf(`{"detail":"%v"}`, err), http.StatusBadRequest)
-		return false
-	}
-	return true
-}
-
 // changed wakes those waiting in Changed, once a post has been handled.
 func (s *Server) changed() {
 	s.mu.Lock()
@@ -197,46 +258,112 @@ func (s *Server) changed() {
 	s.mu.Unlock()
 }
 
-func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
+// handle answers one post of kind "request" or "response".
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, kind string) {
 	defer s.changed()
-	if !s.begin(w, r) {
-		return
-	}
-	var req Request
-	if !decode(w, r, &req, "correlation_id", "request_payload", "virtual_host_name", "queue_name", "rabbitmq_username", "hostname", "exchange_name") {
-		return
-	}
-	if req.CorrelationID == "" {
-		http.Error(w, `{"detail":"correlation_id must not be empty"}`, http.StatusBadRequest)
-		return
+	status, body, hold := s.decide(r, kind)
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
 	}
 	s.mu.Lock()
-	s.requests[req.CorrelationID]++
-	s.events = append(s.events, Event{Kind: "request", CorrelationID: req.CorrelationID, Request: &req})
+	if status != http.StatusCreated {
+		s.refusals = append(s.refusals, Refusal{Kind: kind, Status: status, Body: body})
+	}
 	s.mu.Unlock()
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write([]byte(`{}`))
+	if status == http.StatusInternalServerError {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
 }
 
-func (s *Server) postResponse(w http.ResponseWriter, r *http.Request) {
-	defer s.changed()
-	if !s.begin(w, r) {
-		return
-	}
-	var resp Response
-	if !decode(w, r, &resp, "correlation_id", "response_payload", "traceback") {
-		return
-	}
+// decide checks a post as the reference does and stores an accepted
+// record; hold is non-nil when the answer must wait.
+func (s *Server) decide(r *http.Request, kind string) (status int, body string, hold chan struct{}) {
 	s.mu.Lock()
-	seen := s.requests[resp.CorrelationID] > 0
-	if seen {
-		s.events = append(s.events, Event{Kind: "response", CorrelationID: resp.CorrelationID, Response: &resp})
-	}
+	s.posts++
+	forced, token := s.status, s.token
 	s.mu.Unlock()
-	if !seen {
-		http.Error(w, `{"detail":"no request with this correlation_id"}`, http.StatusBadRequest)
-		return
+	if forced != 0 {
+		return forced, http.StatusText(forced), nil
 	}
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write([]byte(`{}`))
+	var raw bytes.Buffer
+	_, _ = raw.ReadFrom(r.Body)
+	var doc any
+	hasBody := raw.Len() > 0
+	if hasBody && isJSON(r.Header.Get("Content-Type")) {
+		d := json.NewDecoder(bytes.NewReader(raw.Bytes()))
+		d.UseNumber()
+		err := d.Decode(&doc)
+		if err == nil && d.More() {
+			err = fmt.Errorf("extra data")
+		}
+		if err != nil {
+			return 422, detailJSON([]fieldError{{Type: "json_invalid", Loc: []any{"body", 0}, Msg: "JSON decode error", Input: map[string]any{}}}), nil
+		}
+	}
+	got, present := r.Header["X-Api-Token"]
+	var errs []fieldError
+	switch {
+	case !present:
+		errs = append(errs, fieldError{Type: "missing", Loc: []any{"header", "x-api-token"}, Msg: "Field required", Input: nil})
+	case got[0] != token:
+		return http.StatusUnauthorized, `{"detail":"Invalid API token"}`, nil
+	}
+	fields := requestFields
+	if kind == "response" {
+		fields = responseFields
+	}
+	obj, errs := validate(doc, hasBody, fields, errs)
+	if len(errs) > 0 {
+		return 422, detailJSON(errs), nil
+	}
+	id := canonical(obj["correlation_id"].(string))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.failOn[kind+" "+id]; st != 0 {
+		return st, http.StatusText(st), nil
+	}
+	b, _ := json.Marshal(obj)
+	ev := Event{Kind: kind, CorrelationID: id}
+	switch kind {
+	case "request":
+		if s.requests[id] {
+			return http.StatusInternalServerError, "Internal Server Error", nil
+		}
+		var req Request
+		_ = json.Unmarshal(b, &req)
+		s.requests[id] = true
+		ev.Request = &req
+	case "response":
+		if !s.requests[id] {
+			return http.StatusBadRequest, fmt.Sprintf(`{"detail":"No RPC response with correlation ID %s"}`, id), nil
+		}
+		if s.responses[id] {
+			return http.StatusInternalServerError, "Internal Server Error", nil
+		}
+		var resp Response
+		_ = json.Unmarshal(b, &resp)
+		s.responses[id] = true
+		ev.Response = &resp
+	}
+	s.events = append(s.events, ev)
+	return http.StatusCreated, `{"detail":"Object created"}`, s.hold
+}
+
+// isJSON tells whether FastAPI decodes a body of this Content-Type as
+// JSON: none, application/json, or application/*+json.
+func isJSON(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
