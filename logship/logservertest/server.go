@@ -263,6 +263,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, kind string) {
 	defer s.changed()
 	status, body, hold := s.decide(r, kind)
 	if hold != nil {
+		s.changed() // stored: let those waiting for it see it
 		select {
 		case <-hold:
 		case <-r.Context().Done():
