@@ -160,6 +160,39 @@ func TestSIGKILLMidBacklogLosesNothing(t *testing.T) {
 	}
 }
 
+// TestResendAfterKillDoesNotBlock: the shipper is killed after the log
+// server stored a record but before its answer came; the restarted
+// shipper sends that record again, the server refuses the duplicate (500,
+// as the reference does), and the shipper counts it as already there and
+// goes on, instead of retrying it forever.
+func TestResendAfterKillDoesNotBlock(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	const pairs = 3
+	backlog(t, root, pairs)
+	cfg := writeConfig(t, root, srv.BaseURL(), token)
+	srv.Hold()
+	p := startShipperProcess(t, cfg)
+	waitEvents(t, srv, 1) // stored, its answer held
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+	srv.Release()
+	p2 := startShipperProcess(t, cfg)
+	var ids []string
+	for i := 0; i < pairs; i++ {
+		ids = append(ids, uid(fmt.Sprintf("v-%d", i)))
+	}
+	checkSequence(t, waitEvents(t, srv, 2*pairs), ids)
+	testutil.WaitFor(t, "the resend counted as already there", 30*time.Second, func() bool {
+		return strings.Contains(p2.out.String(), "counted as already at the log server")
+	})
+	if r := srv.Refusals(); len(r) != 1 || r[0].Status != 500 || r[0].Kind != "request" {
+		t.Errorf("refusals = %+v, want the one resend", r)
+	}
+}
+
 func TestWrongTokenExitsLoudly(t *testing.T) {
 	root := t.TempDir()
 	srv := logservertest.New(t, token)

@@ -3,11 +3,9 @@ package logship
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,6 +32,15 @@ type ShipperOptions struct {
 	MaxBackoff time.Duration
 	// HTTPClient posts the records; nil means one with a 30s timeout.
 	HTTPClient *http.Client
+	// SetAsideTries and SetAsideAfter bound how long one record the log
+	// server answers 500 to, while it is not known to be a duplicate, holds
+	// back the records behind it: it is set aside once it got at least
+	// SetAsideTries such answers over at least SetAsideAfter. 0 means 5
+	// tries and one minute. Each further record set aside so without a
+	// record accepted in between waits twice as long (up to 64 times), so
+	// that a server answering 500 to everything keeps nearly all records.
+	SetAsideTries int
+	SetAsideAfter time.Duration
 }
 
 // Shipper follows every virtual host's spool under a root directory and
@@ -47,9 +54,19 @@ type Shipper struct {
 	http *http.Client
 	log  zerolog.Logger
 
-	mu      sync.Mutex
-	shipped int64
-	skipped int64
+	mu    sync.Mutex
+	stats Stats
+}
+
+// Stats count the records handled since the shipper started.
+type Stats struct {
+	// Shipped were accepted by the log server (201).
+	Shipped int64
+	// SetAside were not accepted and are kept in a RejectedFile.
+	SetAside int64
+	// AlreadyThere were sent again after an interruption (a crash, a lost
+	// answer) and refused as duplicates: the log server has them.
+	AlreadyThere int64
 }
 
 // NewShipper makes a shipper for the spools under root.
@@ -60,6 +77,12 @@ func NewShipper(root string, opts ShipperOptions) *Shipper {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
 	}
+	if opts.SetAsideTries <= 0 {
+		opts.SetAsideTries = 5
+	}
+	if opts.SetAsideAfter <= 0 {
+		opts.SetAsideAfter = time.Minute
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
@@ -67,11 +90,11 @@ func NewShipper(root string, opts ShipperOptions) *Shipper {
 	return &Shipper{root: root, opts: opts, http: hc, log: opts.Logger}
 }
 
-// Stats are the records shipped and skipped (rejected by the server) so far.
-func (s *Shipper) Stats() (shipped, skipped int64) {
+// Stats are the records handled so far.
+func (s *Shipper) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.shipped, s.skipped
+	return s.stats
 }
 
 // Backlog is what remains to ship: bytes and segment files, over all
@@ -160,18 +183,24 @@ func (s *Shipper) Run(ctx context.Context) error {
 
 // shipDir ships one virtual host's spool, forever.
 func (s *Shipper) shipDir(ctx context.Context, dir string) error {
-	log := s.log.With().Str("spool", dir).Logger()
-	pw, pos, err := openPosition(dir)
+	pw, pos, sending, err := openPosition(dir)
 	if err != nil {
 		return err
 	}
 	defer pw.close()
+	sp := &spoolShip{dir: dir, log: s.log.With().Str("spool", dir).Logger(), pw: pw, pos: pos,
+		shipped: newRecentIDs(recentIDsKept), setAside: newRecentIDs(recentIDsKept)}
+	if sending {
+		sp.resend = pos
+	} else {
+		sp.resend.Segment = ^uint64(0)
+	}
 	for ctx.Err() == nil {
 		segs, err := segments(dir)
 		if err != nil {
 			return err
 		}
-		if len(segs) == 0 || segs[len(segs)-1] < pos.Segment {
+		if len(segs) == 0 || segs[len(segs)-1] < sp.pos.Segment {
 			if !sleep(ctx, s.opts.Poll) {
 				return nil
 			}
@@ -180,58 +209,58 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 		// The segment to ship: the position's, or the first after it.
 		cur := segs[0]
 		for _, seq := range segs {
-			if seq >= pos.Segment {
+			if seq >= sp.pos.Segment {
 				cur = seq
 				break
 			}
 		}
-		if cur != pos.Segment {
-			pos = position{Segment: cur}
+		if cur != sp.pos.Segment {
+			sp.pos = position{Segment: cur}
 		}
 		path := segmentPath(dir, cur)
 		if cur < segs[len(segs)-1] {
 			// Sealed: the spool has moved on; ship to its end, then remove it.
-			if err := s.shipSealed(ctx, log, pw, path, &pos); err != nil {
+			if err := s.shipSealed(ctx, sp, path); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				log.Error().Err(err).Msg("cannot remove a shipped segment")
+				sp.log.Error().Err(err).Msg("cannot remove a shipped segment")
 			}
-			pos = position{Segment: cur + 1}
-			if err := pw.save(pos); err != nil {
+			sp.pos = position{Segment: cur + 1}
+			if err := pw.save(sp.pos); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.follow(ctx, log, pw, dir, path, &pos); err != nil {
+		if err := s.follow(ctx, sp, path); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// shipSealed ships a sealed segment from pos to its end.
-func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, pw *positionWriter, path string, pos *position) error {
+// shipSealed ships a sealed segment from the position to its end.
+func (s *Shipper) shipSealed(ctx context.Context, sp *spoolShip, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
+	if _, err := f.Seek(sp.pos.Offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek segment: %w", err)
 	}
 	r := bufio.NewReaderSize(f, 64<<10)
 	for ctx.Err() == nil {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 && line[len(line)-1] == '\n' {
-			if err := s.ship(ctx, log, pw, pos, line[:len(line)-1], int64(len(line))); err != nil {
+			if err := s.ship(ctx, sp, line[:len(line)-1], int64(len(line))); err != nil {
 				return err
 			}
 		} else if len(line) > 0 {
-			log.Warn().Int("bytes", len(line)).Msg("a sealed segment ends with an incomplete record (torn by a crash?); skipped")
+			sp.log.Warn().Int("bytes", len(line)).Msg("a sealed segment ends with an incomplete record (torn by a crash?); skipped")
 		}
 		if err == io.EOF {
 			return nil
@@ -245,9 +274,9 @@ func (s *Shipper) shipSealed(ctx context.Context, log zerolog.Logger, pw *positi
 
 // follow ships the active segment as it grows, until a newer segment
 // appears (it is then sealed, and shipDir finishes it) or ctx ends.
-func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, pw *positionWriter, dir, path string, pos *position) error {
+func (s *Shipper) follow(ctx context.Context, sp *spoolShip, path string) error {
 	tl, err := tail.TailFile(path, tail.Config{
-		Location:      &tail.SeekInfo{Offset: pos.Offset, Whence: io.SeekStart},
+		Location:      &tail.SeekInfo{Offset: sp.pos.Offset, Whence: io.SeekStart},
 		Follow:        true,
 		Poll:          true,
 		CompleteLines: true,
@@ -263,7 +292,7 @@ func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, pw *positionWr
 	}()
 	t := time.NewTicker(s.opts.Poll)
 	defer t.Stop()
-	seq := pos.Segment
+	seq := sp.pos.Segment
 	for {
 		select {
 		case <-ctx.Done():
@@ -275,11 +304,11 @@ func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, pw *positionWr
 			if line.Err != nil {
 				return fmt.Errorf("follow segment: %w", line.Err)
 			}
-			if err := s.ship(ctx, log, pw, pos, []byte(line.Text), int64(len(line.Text))+1); err != nil {
+			if err := s.ship(ctx, sp, []byte(line.Text), int64(len(line.Text))+1); err != nil {
 				return err
 			}
 		case <-t.C:
-			segs, err := segments(dir)
+			segs, err := segments(sp.dir)
 			if err != nil {
 				return err
 			}
@@ -287,60 +316,6 @@ func (s *Shipper) follow(ctx context.Context, log zerolog.Logger, pw *positionWr
 				return nil // sealed: read the rest without following
 			}
 		}
-	}
-}
-
-// ship posts one spool line, retrying while the server is unavailable, and
-// then records the position past it.
-func (s *Shipper) ship(ctx context.Context, log zerolog.Logger, pw *positionWriter, pos *position, line []byte, size int64) error {
-	var rec Record
-	if err := json.Unmarshal(line, &rec); err != nil {
-		log.Error().Err(err).Str("line", truncate(string(line), 512)).Msg("unreadable spool record; skipped")
-	} else {
-		delay := 100 * time.Millisecond
-		down := false
-		for {
-			out, detail, err := s.post(ctx, rec)
-			if ctx.Err() != nil {
-				return nil // stopping: the record stays unshipped
-			}
-			if err != nil {
-				log.Error().Str("answer", detail).Msg(err.Error())
-				return err
-			}
-			if out == posted {
-				if down {
-					log.Info().Msg("log server available again")
-				}
-				s.count(false)
-				break
-			}
-			if out == rejected {
-				log.Error().Str("answer", detail).RawJSON("record", line).Msg("the log server rejected a record; skipped (it would never be accepted)")
-				s.count(true)
-				break
-			}
-			if !down {
-				log.Warn().Str("answer", detail).Msg("log server unavailable; retrying with backoff")
-				down = true
-			}
-			if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
-				return nil
-			}
-			delay = min(delay*2, s.opts.MaxBackoff)
-		}
-	}
-	pos.Offset += size
-	return pw.save(*pos)
-}
-
-func (s *Shipper) count(skipped bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if skipped {
-		s.skipped++
-	} else {
-		s.shipped++
 	}
 }
 

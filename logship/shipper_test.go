@@ -23,6 +23,12 @@ import (
 
 const token = "t0ken"
 
+// How soon the shippers of these tests set aside a record answered 500.
+const (
+	setAsideTries = 3
+	setAsideAfter = 300 * time.Millisecond
+)
+
 // pair appends a request and its response.
 func pair(t testing.TB, s *logship.Spool, vhost string, i int) {
 	t.Helper()
@@ -62,7 +68,7 @@ func startShipper(t *testing.T, root string, srv *logservertest.Server) *shipRun
 	t.Helper()
 	r := &shipRun{done: make(chan error, 1), logs: &testutil.SyncBuffer{}}
 	r.sh = logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: srv.Token(), Logger: zerolog.New(r.logs),
-		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, SetAsideTries: setAsideTries, SetAsideAfter: setAsideAfter})
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- r.sh.Run(ctx) }()
@@ -210,7 +216,7 @@ func TestLogServerDownThenBack(t *testing.T) {
 	}
 }
 
-func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
+func TestRejectedRecordIsSetAsideAndLogged(t *testing.T) {
 	root := t.TempDir()
 	srv := logservertest.New(t, token)
 	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{})
@@ -218,7 +224,7 @@ func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// A response whose request the server never saw: 400, skipped.
+	// A response whose request the server never saw: 400, set aside.
 	_ = s.Append(logship.Record{Kind: logship.KindResponse, CorrelationID: uid("orphan"), ResponsePayload: json.RawMessage(`{}`)})
 	pair(t, s, "v", 1)
 	r := startShipper(t, root, srv)
@@ -228,10 +234,10 @@ func TestRejectedRecordIsSkippedAndLogged(t *testing.T) {
 	}
 	testutil.WaitFor(t, "the rejection in the log", 60*time.Second, func() bool {
 		l := r.logs.String()
-		return strings.Contains(l, "rejected a record; skipped") && strings.Contains(l, uid("orphan")) && strings.Contains(l, "400")
+		return strings.Contains(l, "record set aside") && strings.Contains(l, uid("orphan")) && strings.Contains(l, "400")
 	})
-	if _, skipped := r.sh.Stats(); skipped != 1 {
-		t.Errorf("skipped = %d, want 1", skipped)
+	if st := r.sh.Stats(); st.SetAside != 1 {
+		t.Errorf("set aside = %d, want 1", st.SetAside)
 	}
 }
 

@@ -67,8 +67,8 @@ func run() int {
 	notify("READY=1")
 	err = sh.Run(ctx)
 	notify("STOPPING=1")
-	shipped, skipped := sh.Stats()
-	log.Info().Int64("shipped", shipped).Int64("skipped", skipped).Msg("stopped")
+	st := sh.Stats()
+	log.Info().Int64("shipped", st.Shipped).Int64("set_aside", st.SetAside).Int64("already_there", st.AlreadyThere).Msg("stopped")
 	switch {
 	case errors.Is(err, logship.ErrUnauthorized):
 		return exitUnauthorized
@@ -90,8 +90,7 @@ func report(ctx context.Context, sh *logship.Shipper, notify func(string)) {
 	defer t.Stop()
 	for {
 		bytes, files := sh.Backlog()
-		shipped, skipped := sh.Stats()
-		notify(fmt.Sprintf("STATUS=backlog %d bytes in %d files; shipped %d, skipped %d", bytes, files, shipped, skipped))
+		notify("STATUS=" + status(bytes, files, sh.Stats()))
 		notify("WATCHDOG=1")
 		select {
 		case <-ctx.Done():
@@ -99,6 +98,15 @@ func report(ctx context.Context, sh *logship.Shipper, notify func(string)) {
 		case <-t.C:
 		}
 	}
+}
+
+// status is the STATUS= text: the backlog and what became of the records.
+func status(bytes int64, files int, st logship.Stats) string {
+	s := fmt.Sprintf("backlog %d bytes in %d files; shipped %d", bytes, files, st.Shipped)
+	if st.AlreadyThere > 0 {
+		s += fmt.Sprintf(", %d already there", st.AlreadyThere)
+	}
+	return s + fmt.Sprintf(", set aside %d (%s)", st.SetAside, logship.RejectedFile)
 }
 
 func envOr(name, def string) string {
