@@ -98,15 +98,18 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
 	}
 	log.Info().RawJSON("request", logBody(payload)).Bool("redelivered", in.redelivered).Msg("request received")
-	c.journal(logship.Record{
+	// Journaled once the request will not go back to the queue: a request
+	// run again after a requeue must not reach the log server twice.
+	request := logship.Record{
 		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: payload,
 		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username,
 		Hostname: c.hostname, ExchangeName: in.exchange,
-	})
+	}
 
 	var resp any
 	var traceback string
 	if len(errs) > 0 {
+		c.journal(request)
 		resp = wire.ValidationFailure(errs)
 		log.Warn().Interface("errors", errs).Msg("request validation failed")
 	} else {
@@ -114,6 +117,7 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		if requeue {
 			return result{requeue: true}
 		}
+		c.journal(request)
 		if expired {
 			tb := "expired: the caller's deadline passed before the request could start"
 			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
