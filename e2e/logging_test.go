@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -49,25 +51,41 @@ func TestLogShippingEndToEnd(t *testing.T) {
 	c := testrpc.New(t, w.vh.URL(), true)
 	tok, _ := fernet.EncryptAndSign([]byte("hunter2-cleartext"), &key)
 	body, _ := json.Marshal(map[string]string{"user": "alice", "password": string(tok)})
-	_, reply := c.Send("dx_echo", w.queue, body, amqp.Publishing{})
+	// The reference log server takes only UUID4 correlation ids.
+	_, reply := c.Send("dx_echo", w.queue, body, amqp.Publishing{CorrelationId: uuid4(t)})
 	r := c.Wait(reply)
 	var data map[string]string
 	_ = json.Unmarshal(r.Data, &data)
 	if !r.Success || data["password"] != "hunter2-cleartext" {
 		t.Fatalf("the handler must get the decrypted field; reply %+v", r)
 	}
-	for i := 0; i < 9; i++ {
-		if r := c.Call("dx_record", w.queue, map[string]int{"n": i}); !r.Success {
+	for i := 0; i < 8; i++ {
+		b, _ := json.Marshal(map[string]int{"n": i})
+		_, reply := c.Send("dx_record", w.queue, b, amqp.Publishing{CorrelationId: uuid4(t)})
+		if r := c.Wait(reply); !r.Success {
 			t.Fatal(r)
 		}
+	}
+	// A body that is not a JSON object gets a failure response; its request
+	// and response reach the log server all the same.
+	notObject := uuid4(t)
+	_, reply = c.Send("dx_record", w.queue, []byte(`[1,2]`), amqp.Publishing{CorrelationId: notObject})
+	if r := c.Wait(reply); r.Success {
+		t.Fatal(r)
 	}
 	// The log server is down; nothing was posted, everything is spooled.
 	ship := startShipProc(t, w.cfgPath)
 	testutil.WaitFor(t, "the shipper to find the server down", 60*time.Second, func() bool { return strings.Contains(ship.stderr.String(), "log server unavailable") })
 	srv.Up(t)
 	testutil.WaitFor(t, "20 records at the log server", 60*time.Second, func() bool { return srv.Accepted() >= 20 })
+	if r := srv.Refusals(); len(r) != 0 {
+		t.Errorf("the log server refused records: %+v", r)
+	}
 	seen := map[string]bool{}
 	for _, e := range srv.Events() {
+		if e.CorrelationID == notObject && e.Request != nil && string(e.Request.RequestPayload) != `{"_raw":"[1,2]"}` {
+			t.Errorf("request_payload of a non-object body = %s", e.Request.RequestPayload)
+		}
 		switch e.Kind {
 		case "request":
 			seen[e.CorrelationID] = true
@@ -104,6 +122,19 @@ func TestLogShippingEndToEnd(t *testing.T) {
 	if code, _ := ship.wait(t, 30*time.Second); code != 0 {
 		t.Errorf("shipper exit status %d", code)
 	}
+}
+
+// uuid4 is a random UUID of version 4.
+func uuid4(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	x := hex.EncodeToString(b[:])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
 func startShipProc(t *testing.T, cfg string) *proc {
