@@ -1,7 +1,9 @@
 package logship_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,10 +55,13 @@ func writeConfig(t testing.TB, root, baseURL, token string) string {
 	return path
 }
 
-func startShipperProcess(t testing.TB, cfg string) *shipperProcess {
+// startShipperProcess starts rabbitmq-consumer-logship with cfg, and env
+// added to the test's environment.
+func startShipperProcess(t testing.TB, cfg string, env ...string) *shipperProcess {
 	t.Helper()
 	p := &shipperProcess{cmd: exec.Command(shipperBin, "--config-file-path", cfg, "--poll", "20ms"), out: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.out
+	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +195,46 @@ func TestResendAfterKillDoesNotBlock(t *testing.T) {
 	})
 	if r := srv.Refusals(); len(r) != 1 || r[0].Status != 500 || r[0].Kind != "request" {
 		t.Errorf("refusals = %+v, want the one resend", r)
+	}
+}
+
+// TestStatusCountsSetAside: the shipper's sd_notify STATUS counts the
+// records shipped and set aside.
+func TestStatusCountsSetAside(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	s, err := logship.OpenSpool(root, "v", logship.SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair(t, s, "v", 1)
+	for _, k := range []logship.Kind{logship.KindRequest, logship.KindResponse} {
+		// A correlation id the log server refuses (422).
+		if err := s.Append(logship.Record{Kind: k, CorrelationID: "call-1", RequestPayload: json.RawMessage(`{}`), ResponsePayload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	startShipperProcess(t, writeConfig(t, root, srv.BaseURL(), token), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
+	want := "STATUS=backlog 0 bytes in 1 files; shipped 2, set aside 2 (rejected.jsonl)"
+	buf := make([]byte, 4096)
+	var last string
+	deadline := time.Now().Add(30 * time.Second)
+	for last != want {
+		_ = conn.SetReadDeadline(deadline)
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no %q; last status %q: %v", want, last, err)
+		}
+		if msg := string(buf[:n]); strings.HasPrefix(msg, "STATUS=") {
+			last = msg
+		}
 	}
 }
 
