@@ -2,6 +2,7 @@ package logship_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -254,4 +255,66 @@ func waitPast(t *testing.T, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	testutil.WaitFor(t, "time to pass", d+30*time.Second, func() bool { return time.Now().After(deadline) })
+}
+
+// TestServerFailingEverythingSetsAsideLittle: while the server answers
+// 500 to every record, each record set aside makes the next wait twice as
+// long, so few are set aside; once the server recovers the others arrive.
+func TestServerFailingEverythingSetsAsideLittle(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	srv.FailWith(http.StatusInternalServerError)
+	s := openSpool(t, root)
+	var ids []string
+	for i := 0; i < 5; i++ {
+		ids = append(ids, uid(fmt.Sprint("e-", i)))
+		appendRec(t, s, requestRec(ids[i], `{}`))
+		appendRec(t, s, responseRec(ids[i], `{}`))
+	}
+	startShipper(t, root, srv)
+	testutil.WaitFor(t, "a first record set aside", 30*time.Second, func() bool { return len(rejectedLines(t, root, "v")) >= 1 })
+	// Set aside after 300ms, then 600ms, then 1.2s: within 1.5s more, at
+	// most two more records.
+	waitPast(t, 1500*time.Millisecond)
+	srv.FailWith(0)
+	testutil.WaitFor(t, "every record shipped or set aside", 30*time.Second, func() bool {
+		return srv.Accepted()+len(rejectedLines(t, root, "v")) == 2*len(ids)
+	})
+	aside := len(rejectedLines(t, root, "v"))
+	t.Logf("%d of %d records set aside while the server answered 500 to all", aside, 2*len(ids))
+	if aside > 4 { // 2 requests and their responses
+		t.Errorf("%d records set aside during the failure", aside)
+	}
+	checkSequence(t, srv.Events(), ids[aside/2:])
+}
+
+// TestPostWithoutAnswerIsNotSentTwice: a post that times out after the
+// server stored the record is sent again; the server's 500 to the second
+// post counts the record as already there, and the others go on.
+func TestPostWithoutAnswerIsNotSentTwice(t *testing.T) {
+	root := t.TempDir()
+	srv := logservertest.New(t, token)
+	s := openSpool(t, root)
+	ids := []string{uid("t0"), uid("t1")}
+	for _, id := range ids {
+		appendRec(t, s, requestRec(id, `{}`))
+		appendRec(t, s, responseRec(id, `{}`))
+	}
+	srv.Hold()
+	sh := logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: token, Poll: 10 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sh.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	testutil.WaitFor(t, "the resend refused", 30*time.Second, func() bool { return len(srv.Refusals()) >= 1 })
+	srv.Release()
+	checkSequence(t, waitEvents(t, srv, 4), ids)
+	testutil.WaitFor(t, "one record already there, three shipped", 30*time.Second, func() bool {
+		st := sh.Stats()
+		return st.AlreadyThere >= 1 && st.Shipped+st.AlreadyThere == 4 && st.SetAside == 0
+	})
 }
