@@ -1,0 +1,234 @@
+package consumer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// runMarkerVariable marks every process of an executable handler's run:
+// the handler and whatever it starts inherit it, even a child that leaves
+// the handler's process group and session. Its value is
+// "<consumer pid>:<consumer start time>:<run>:<virtual host>", so the
+// processes of one run, and those of a consumer that is gone, can be told
+// from every other process on the host.
+const runMarkerVariable = "RABBITMQ_CONSUMER_RUN"
+
+var (
+	ownerOnce sync.Once
+	owner     string        // "<pid>:<start time>" of this process
+	runSeq    atomic.Uint64 // numbers the runs of this process
+)
+
+// newRunMarker returns the marker of a new run in vhost.
+func newRunMarker(vhost string) string {
+	ownerOnce.Do(func() {
+		pid := os.Getpid()
+		owner = strconv.Itoa(pid) + ":" + strconv.FormatUint(startTime(pid), 10)
+	})
+	return owner + ":" + strconv.FormatUint(runSeq.Add(1), 10) + ":" + vhost
+}
+
+// startTime is a process's start time (clock ticks since boot, field 22 of
+// /proc/PID/stat), which tells it from a later process with the same pid;
+// 0 if the process does not exist.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces and parentheses
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	t, _ := strconv.ParseUint(f[19], 10, 64)
+	return t
+}
+
+// spawns runs every handler start on one goroutine locked to its OS thread.
+// A handler is started with Pdeathsig, which fires when the *thread* that
+// started it exits; Go ends a thread when a goroutine locked to it returns,
+// and this goroutine never returns, so the signal fires only when the
+// consumer dies. (Forks are serialised by syscall.ForkLock anyway.)
+var spawns = sync.OnceValue(func() chan func() {
+	ch := make(chan func())
+	go func() {
+		runtime.LockOSThread()
+		for f := range ch {
+			f()
+		}
+	}()
+	return ch
+})
+
+// startPinned starts cmd from the spawning thread.
+func startPinned(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	spawns() <- func() { errc <- cmd.Start() }
+	return <-errc
+}
+
+// markedProc is a process carrying a run marker.
+type markedProc struct {
+	pid     int
+	marker  string
+	command string
+}
+
+// findMarked lists the processes whose run marker satisfies match. With
+// after > 0 only processes started after pid after are read (pids grow
+// until they wrap around, which is checked), so that looking for what one
+// run left behind reads few /proc entries.
+func findMarked(after int, match func(marker string) bool) []markedProc {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	names, _ := d.Readdirnames(-1)
+	_ = d.Close()
+	if after > 0 {
+		if b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err != nil {
+			after = 0
+		} else if last, err := strconv.Atoi(strings.TrimSpace(string(b))); err != nil || last < after {
+			after = 0 // pids wrapped around since: read them all
+		}
+	}
+	self := os.Getpid()
+	var out []markedProc
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil || pid <= after || pid == self {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + name + "/environ")
+		if err != nil {
+			continue // gone, or not ours to read
+		}
+		m, ok := markerIn(env)
+		if !ok || !match(m) {
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + name + "/cmdline")
+		out = append(out, markedProc{pid: pid, marker: m, command: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))})
+	}
+	return out
+}
+
+// markerIn finds the run marker in a /proc/PID/environ.
+func markerIn(environ []byte) (string, bool) {
+	key := []byte(runMarkerVariable + "=")
+	for len(environ) > 0 {
+		kv := environ
+		if i := bytes.IndexByte(environ, 0); i >= 0 {
+			kv, environ = environ[:i], environ[i+1:]
+		} else {
+			environ = nil
+		}
+		if bytes.HasPrefix(kv, key) {
+			return string(kv[len(key):]), true
+		}
+	}
+	return "", false
+}
+
+// killLeftovers kills what a run left running: its process group and every
+// process carrying its marker (children that left the group). Each killed
+// process is logged. handlerPid is the run's handler (and process group).
+func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
+	seen := map[int]bool{}
+	for round := 0; round < 10; round++ {
+		found := findMarked(handlerPid-1, func(m string) bool { return m == marker })
+		if err := syscall.Kill(-handlerPid, syscall.SIGKILL); err == nil && round == 0 && len(found) == 0 {
+			log.Warn().Int("pgid", handlerPid).Msg("killed processes the handler left running in its process group")
+		}
+		fresh := 0
+		for _, p := range found {
+			if seen[p.pid] {
+				continue
+			}
+			seen[p.pid] = true
+			fresh++
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			log.Warn().Int("pid", p.pid).Str("command", p.command).Msg("killed a process the handler left running")
+		}
+		if fresh == 0 {
+			return
+		}
+	}
+}
+
+// KillOrphanedHandlers kills the processes left by executable handlers of
+// consumers of vhost that are gone (a crash, SIGKILL, an OOM kill), and
+// waits until they are gone, so that a request redelivered after the crash
+// never runs while its first run still does. The handlers of live
+// consumers, this one or another of the same virtual host, are left alone.
+// It returns how many processes it killed.
+func KillOrphanedHandlers(vhost string, log zerolog.Logger) int {
+	orphans := findMarked(0, func(m string) bool {
+		owner, ok := orphanOwner(m, vhost)
+		return ok && !alive(owner)
+	})
+	for _, p := range orphans {
+		_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		log.Warn().Int("pid", p.pid).Str("command", p.command).Str("run", p.marker).
+			Msg("killed a handler process left by a consumer that is gone")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range orphans {
+		for !gone(p.pid) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !gone(p.pid) {
+			log.Error().Int("pid", p.pid).Msg("a killed handler process left by a consumer that is gone is still there")
+		}
+	}
+	return len(orphans)
+}
+
+// orphanOwner parses a run marker of vhost into its owner's pid and start
+// time.
+func orphanOwner(marker, vhost string) (runOwner, bool) {
+	f := strings.SplitN(marker, ":", 4)
+	if len(f) != 4 || f[3] != vhost {
+		return runOwner{}, false
+	}
+	pid, err1 := strconv.Atoi(f[0])
+	start, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return runOwner{}, false
+	}
+	return runOwner{pid: pid, start: start}, true
+}
+
+// runOwner is the consumer process that started a run.
+type runOwner struct {
+	pid   int
+	start uint64
+}
+
+func alive(o runOwner) bool { return startTime(o.pid) == o.start }
+
+// gone reports whether pid no longer runs (it may be a zombie).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X')
+}

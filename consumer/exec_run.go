@@ -1,0 +1,147 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// pipeGrace is how long the output of a handler that has exited (and whose
+// leftovers were killed) may take to reach its end: what it wrote is in the
+// pipes already; a pipe still open after this is held by a process that
+// escaped, and is closed.
+const pipeGrace = time.Second
+
+// handlerRun is one run of an executable handler.
+type handlerRun struct {
+	cmd    *exec.Cmd
+	marker string
+	stdin  *os.File // the consumer's end of the handler's stdin
+	outR   *os.File // the consumer's end of stdout
+	errR   *os.File // the consumer's end of stderr
+	stdout *capturedOutput
+	stderr *stderrLog
+	waited chan error
+}
+
+// start starts the handler on call, with the request on a pipe to its
+// stdin, its stdout and stderr on pipes the consumer reads itself.
+func (h *Exec) start(call *Call, log zerolog.Logger) (*handlerRun, error) {
+	var p [6]*os.File // stdin r, w; stdout r, w; stderr r, w
+	for i := 0; i < 6; i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(p[:i]...)
+			return nil, err
+		}
+		p[i], p[i+1] = r, w
+	}
+	r := &handlerRun{
+		marker: newRunMarker(call.VirtualHost),
+		stdin:  p[1], outR: p[2], errR: p[4],
+		stdout: newCapturedOutput(maxHandlerOutput),
+		stderr: newStderrLog(log),
+		waited: make(chan error, 1),
+	}
+	r.cmd = exec.Command(h.Path)
+	r.cmd.Dir = h.Dir
+	base := h.baseEnv(log)
+	r.cmd.Env = append(append(make([]string, 0, len(base)+5), base...), runEnv(call, r.marker)...)
+	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = p[0], p[3], p[5]
+	// Its own process group, to kill it with what it started; SIGKILL when
+	// the consumer dies, so that it never runs on without it.
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err := startPinned(r.cmd)
+	closeAll(p[0], p[3], p[5]) // the handler's ends: it holds them now
+	if err != nil {
+		closeAll(p[1], p[2], p[4])
+		return nil, err
+	}
+	go r.stdout.readFrom(r.outR)
+	go r.stderr.readFrom(r.errR)
+	go func() {
+		_, _ = r.stdin.Write(call.Body) // fails once the handler is gone without reading it
+		_ = r.stdin.Close()
+	}()
+	go func() { r.waited <- r.cmd.Wait() }()
+	return r, nil
+}
+
+// runEnv is the request's part of a run's environment.
+func runEnv(call *Call, marker string) []string {
+	redelivered := "0"
+	if call.Redelivered {
+		redelivered = "1"
+	}
+	return []string{
+		"RPC_EXCHANGE=" + call.Exchange,
+		"RPC_CORRELATION_ID=" + call.CorrelationID,
+		"RPC_VIRTUAL_HOST=" + call.VirtualHost,
+		"RPC_REDELIVERED=" + redelivered,
+		runMarkerVariable + "=" + marker,
+	}
+}
+
+// wait waits for the handler to exit, killing its process group when ctx
+// ends or its stdout passes the limit, and says how it ended.
+func (r *handlerRun) wait(ctx context.Context) runEnd {
+	var end runEnd
+	var err error
+	select {
+	case err = <-r.waited:
+	case <-r.stdout.overflow:
+		end.overflow = true
+		r.killGroup()
+		err = <-r.waited
+	case <-ctx.Done():
+		end.ctxErr = ctx.Err()
+		r.killGroup()
+		err = <-r.waited
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		end.exitCode = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			end.signal = ws.Signal()
+		}
+	default:
+		end.waitErr = err
+	}
+	return end
+}
+
+func (r *handlerRun) killGroup() { _ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) }
+
+// finish kills what the exited handler left running and reads its output
+// to the end, or for pipeGrace when something that escaped holds it open.
+func (r *handlerRun) finish(log zerolog.Logger) {
+	_ = r.stdin.Close()
+	killLeftovers(r.cmd.Process.Pid, r.marker, log)
+	grace := time.NewTimer(pipeGrace)
+	defer grace.Stop()
+	for _, done := range []chan struct{}{r.stdout.done, r.stderr.done} {
+		select {
+		case <-done:
+		case <-grace.C:
+			log.Warn().Msg("the handler's output is held open by a process that escaped; closing it")
+			closeAll(r.outR, r.errR)
+			<-done
+		}
+	}
+	closeAll(r.outR, r.errR)
+}
+
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
