@@ -73,7 +73,7 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 		he.Stderr = r.stderr.tail()
 		return nil, he
 	}
-	return r.stdout.buf, nil
+	return r.stdout.bytes(), nil
 }
 
 // baseEnv is the environment every run starts from, made at the first run.

@@ -91,42 +91,81 @@ type markedProc struct {
 }
 
 // findMarked lists the processes whose run marker satisfies match. With
-// after > 0 only processes started after pid after are read (pids grow
-// until they wrap around, which is checked), so that looking for what one
-// run left behind reads few /proc entries.
+// after > 0 only processes started after pid after are read: pids grow
+// until they wrap around (which is checked), so that looking for what one
+// run left behind reads the few pids allocated since, not all of /proc.
 func findMarked(after int, match func(marker string) bool) []markedProc {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil
-	}
-	names, _ := d.Readdirnames(-1)
-	_ = d.Close()
-	if after > 0 {
-		if b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err != nil {
-			after = 0
-		} else if last, err := strconv.Atoi(strings.TrimSpace(string(b))); err != nil || last < after {
-			after = 0 // pids wrapped around since: read them all
-		}
-	}
-	self := os.Getpid()
 	var out []markedProc
-	for _, name := range names {
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= after || pid == self {
-			continue
-		}
+	for _, pid := range candidatePids(after) {
+		name := strconv.Itoa(pid)
 		env, err := os.ReadFile("/proc/" + name + "/environ")
 		if err != nil {
 			continue // gone, or not ours to read
 		}
 		m, ok := markerIn(env)
-		if !ok || !match(m) {
+		if !ok || !match(m) || !isProcess(pid) {
 			continue
 		}
 		cmd, _ := os.ReadFile("/proc/" + name + "/cmdline")
 		out = append(out, markedProc{pid: pid, marker: m, command: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))})
 	}
 	return out
+}
+
+// maxPidRange is how many pids after a run's handler are tried one by one
+// before listing /proc is cheaper.
+const maxPidRange = 512
+
+// candidatePids lists the pids that may belong to processes started after
+// pid after (all processes with after 0), without this process.
+func candidatePids(after int) []int {
+	self := os.Getpid()
+	last := 0
+	if after > 0 {
+		if b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err == nil {
+			last, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+	}
+	var pids []int
+	if last >= after && last-after <= maxPidRange && after > 0 {
+		for pid := after + 1; pid <= last; pid++ {
+			if pid != self {
+				pids = append(pids, pid) // a thread's id too: isProcess tells
+			}
+		}
+		return pids
+	}
+	if last < after {
+		after = 0 // pids wrapped around (or unknown): all of them
+	}
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	names, _ := d.Readdirnames(-1)
+	_ = d.Close()
+	for _, name := range names {
+		if pid, err := strconv.Atoi(name); err == nil && pid > after && pid != self {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// isProcess tells a process from a thread of one: /proc/TID is there for
+// threads too, though not listed.
+func isProcess(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nTgid:"))
+	if !ok {
+		return false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	tgid, err := strconv.Atoi(strings.TrimSpace(string(line)))
+	return err == nil && tgid == pid
 }
 
 // markerIn finds the run marker in a /proc/PID/environ.

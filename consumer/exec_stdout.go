@@ -1,6 +1,9 @@
 package consumer
 
-import "os"
+import (
+	"bytes"
+	"os"
+)
 
 // maxHandlerOutput bounds an executable handler's stdout (its response), as
 // --max-request-bytes bounds a request by default. A handler that writes
@@ -12,10 +15,12 @@ const maxHandlerOutput = 16 << 20
 const readChunk = 32 << 10
 
 // capturedOutput reads a handler's stdout pipe to its end, keeping at most
-// max bytes. It reads the pipe itself, in fixed chunks: nothing between the
-// pipe and the buffer can grow past the cap.
+// max bytes. It reads the pipe itself into blocks it allocates: nothing
+// between the pipe and the kept bytes can grow past the cap, and nothing is
+// copied while reading.
 type capturedOutput struct {
-	buf      []byte
+	parts    [][]byte
+	size     int
 	max      int
 	overflow chan struct{} // closed when the output passed max
 	done     chan struct{} // closed when the pipe reached its end or was closed
@@ -25,22 +30,26 @@ func newCapturedOutput(max int) *capturedOutput {
 	return &capturedOutput{max: max, overflow: make(chan struct{}), done: make(chan struct{})}
 }
 
-// readFrom reads r until its end; past max it keeps nothing more, closes
+// readFrom reads r until its end; past max it keeps nothing, closes
 // overflow, and reads on only to let the writer end.
 func (o *capturedOutput) readFrom(r *os.File) {
 	defer close(o.done)
-	chunk := make([]byte, readChunk)
-	over := false
+	var block []byte
 	for {
-		n, err := r.Read(chunk)
-		if n > 0 && !over {
-			if len(o.buf)+n > o.max {
-				over = true
-				close(o.overflow)
-				o.buf = nil
-			} else {
-				o.buf = appendCapped(o.buf, chunk[:n], o.max)
-			}
+		if len(block) < readChunk/8 {
+			block = make([]byte, readChunk)
+		}
+		n, err := r.Read(block)
+		switch {
+		case n == 0:
+		case o.parts == nil && o.size > 0: // past the cap: discard
+		case o.size+n > o.max:
+			o.parts, o.size = nil, o.max+1
+			close(o.overflow)
+		default:
+			o.parts = append(o.parts, block[:n:n])
+			o.size += n
+			block = block[n:]
 		}
 		if err != nil {
 			return // io.EOF, or the pipe was closed under us
@@ -48,25 +57,12 @@ func (o *capturedOutput) readFrom(r *os.File) {
 	}
 }
 
-// appendCapped appends p to b, growing b's capacity by doubling but never
-// beyond max.
-func appendCapped(b, p []byte, max int) []byte {
-	if len(b)+len(p) > cap(b) {
-		c := 2 * cap(b)
-		if c < len(b)+len(p) {
-			c = len(b) + len(p)
-		}
-		if c < 4096 {
-			c = 4096
-		}
-		if c > max {
-			c = max
-		}
-		nb := make([]byte, len(b), c)
-		copy(nb, b)
-		b = nb
+// bytes returns the output; call after done.
+func (o *capturedOutput) bytes() []byte {
+	if len(o.parts) == 1 {
+		return o.parts[0]
 	}
-	return append(b, p...)
+	return bytes.Join(o.parts, nil)
 }
 
 // overflowed reports whether the output passed its limit; call after done.

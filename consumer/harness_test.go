@@ -203,7 +203,7 @@ func (h *harness) call(c *testrpc.Caller, exchange string, body any) wire.Respon
 	return c.Call(exchange, h.queue(), body)
 }
 
-func mustWrite(t *testing.T, path, body string, mode os.FileMode) {
+func mustWrite(t testing.TB, path, body string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -125,6 +125,8 @@ func (w *world) start(env ...string) *proc {
 
 func startProc(t *testing.T, args []string, env ...string) *proc {
 	t.Helper()
+	// Handlers get a clean environment: the test handlers' settings are passed on purpose.
+	env = append([]string{"RABBITMQ_CONSUMER_HANDLER_ENV=INVOCATIONS HANDLER_SLEEP WORKDIR"}, env...)
 	return startBin(t, consumerBin, args, env...)
 }
 

@@ -105,6 +105,10 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 		return ExitOK
 	}
 
+	// A consumer of this virtual host that crashed may have left handler
+	// processes running: they die before any request can run again.
+	consumer.KillOrphanedHandlers(*vhost, log.With().Str("vhost", *vhost).Logger())
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
