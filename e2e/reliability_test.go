@@ -78,9 +78,10 @@ func TestConnectionClosedByBrokerMidway(t *testing.T) {
 	if answered != 100 || len(pids) != 1 || pids[p.pid()] != 100 {
 		t.Errorf("answered %d, pids %v; want 100 answered by pid %s alone", answered, pids, p.pid())
 	}
-	if !strings.Contains(p.stderr.String(), "connection lost; reconnecting") || !strings.Contains(p.stderr.String(), "test: closing the consumer") {
-		t.Error("the connection loss and its reason are not logged")
-	}
+	// The log is written in batches, and on a loaded machine the close may
+	// land after the last reply: wait for the lines rather than look once.
+	p.waitLog(t, "connection lost; reconnecting")
+	p.waitLog(t, "test: closing the consumer")
 	select {
 	case <-p.done:
 		t.Fatalf("the consumer exited (status %d); it must have reconnected in the same process", p.code)
