@@ -68,12 +68,8 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 			break
 		}
 		var err error
-		obj, err = decodeObject(in.body)
-		switch {
-		case errors.Is(err, errNotObject):
-			errs = []wire.ValidationError{{Location: []any{}, Message: err.Error(), Type: "object_type"}}
-		case err != nil:
-			errs = []wire.ValidationError{{Location: []any{}, Message: "the request body is not valid JSON", Type: "json_invalid"}}
+		if obj, err = decodeObject(in.body); err != nil {
+			errs = []wire.ValidationError{decodeFailure(err)}
 		}
 	}
 	var payload json.RawMessage
@@ -251,17 +247,11 @@ func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *
 // top-level string that may be a Fernet token, and a lock value whose bytes
 // are what lockKey makes of it. It returns the request's lock key.
 func (c *Consumer) quickRequest(rt *route, body []byte) (string, bool) {
-	q := rt.request.quick
-	if q == nil || rt.defaults != nil || c.cfg.Mock || !json.Valid(body) {
-		return "", false
-	}
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' || q.never || q.hasEnum || !q.allows(quickObject) {
+	if rt.defaults != nil || c.cfg.Mock {
 		return "", false
 	}
 	top := rawTop{lockAttribute: rt.LockAttribute, tokens: len(c.keys) > 0}
-	end, ok := q.validRawObject(body, i, &top)
-	if !ok || top.maybeToken || skipSpace(body, end) != len(body) {
+	if !rt.request.quick.proveObject(body, &top) || top.maybeToken {
 		return "", false
 	}
 	if rt.LockAttribute == "" {

@@ -143,12 +143,27 @@ func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 	}
 	f.Add(`{"n":1,"n":"x"}`)
 	f.Add(`{"name":"a\u0062c","size":3}`)
+	f.Add(`{"n":1,"n":2}`)
+	f.Add("{\"n\":1,\"payload\":\"\xff\"}")
 	var compiled []*schema
 	for _, src := range quickSchemas[:4] {
 		_, s := compileBoth(f, src)
 		compiled = append(compiled, s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
+		for i, full := range compiled {
+			// The request path: proven from its bytes, or decoded (which
+			// refuses what scanText refuses) and validated.
+			if full.quick.proveObject([]byte(raw), &rawTop{}) {
+				obj, err := decodeObject([]byte(raw))
+				if err != nil {
+					t.Fatalf("schema %d: quick proved the request %q valid; decoding it says %v", i, raw, err)
+				}
+				if errs := validate(full.full, obj); len(errs) > 0 {
+					t.Fatalf("schema %d: quick proved the request %q valid; the full validator says %v", i, raw, errs)
+				}
+			}
+		}
 		v, err := decodeAny([]byte(raw))
 		if err != nil {
 			return

@@ -59,7 +59,8 @@ func TestQuickRequest(t *testing.T) {
 		{`{"n":1}`, true},
 		{` {"n": 12 , "payload":"x"} `, true},
 		{`{"n":-3}`, true},
-		{`{"n":1,"n":2}`, true},
+		{`{"n":1,"n":2}`, false}, // a duplicate key: refused
+		{"{\"n\":1,\"payload\":\"\xff\"}", false},
 		{`{"payload":"x"}`, false}, // n is required
 		{`{"n":1.5}`, false},
 		{`{"n":1,"payload":"a\"b"}`, false},

@@ -38,6 +38,9 @@ func (c *compiled) checkResponse(raw []byte) error {
 
 // checkEnvelope is checkResponse, returning the parts of the response.
 func (c *compiled) checkEnvelope(raw []byte) (success bool, msg string, data any, err error) {
+	if te := scanText(raw); te != nil {
+		return false, "", nil, fmt.Errorf("%w: %v", errBadResponse, te)
+	}
 	v, err := decodeAny(raw)
 	if err != nil {
 		return false, "", nil, fmt.Errorf("%w: not valid JSON: %v", errBadResponse, err)

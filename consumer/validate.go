@@ -24,8 +24,12 @@ var printer = message.NewPrinter(language.English)
 // errNotObject is returned for a body that is JSON but not an object.
 var errNotObject = errors.New("the request body must be a JSON object")
 
-// decodeObject parses a JSON object, keeping numbers exact.
+// decodeObject parses a JSON object, keeping numbers exact. Text that
+// scanText refuses (invalid UTF-8, a duplicate key) is a *textError.
 func decodeObject(raw []byte) (map[string]any, error) {
+	if err := scanText(raw); err != nil {
+		return nil, err
+	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
@@ -35,6 +39,19 @@ func decodeObject(raw []byte) (map[string]any, error) {
 		return nil, errNotObject
 	}
 	return obj, nil
+}
+
+// decodeFailure is the validation error of a request body that
+// decodeObject refuses.
+func decodeFailure(err error) wire.ValidationError {
+	var te *textError
+	switch {
+	case errors.As(err, &te):
+		return te.validationError()
+	case errors.Is(err, errNotObject):
+		return wire.ValidationError{Location: []any{}, Message: err.Error(), Type: "object_type"}
+	}
+	return wire.ValidationError{Location: []any{}, Message: "the request body is not valid JSON", Type: textSyntax}
 }
 
 // decodeAny parses any JSON value, keeping numbers exact.

@@ -1,0 +1,84 @@
+package consumer
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// echoHandler answers with the request it got as data.
+const echoHandler = `printf '{"success":true,"message":"echo","data":%s}' "$(cat)"`
+
+// execHandlers writes one executable handler per exchange: its script and
+// its contract.json.
+func execHandlers(t *testing.T, handlers map[string][2]string) (dir string, exchanges []string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, h := range handlers {
+		mustWrite(t, filepath.Join(dir, name, "handler"), "#!/bin/sh\n"+h[0]+"\n", 0o755)
+		mustWrite(t, filepath.Join(dir, name, "contract.json"), h[1], 0o644)
+		exchanges = append(exchanges, name)
+	}
+	return dir, exchanges
+}
+
+// validationErrors are the errors of a validation failure reply.
+func validationErrors(t *testing.T, r wire.Response) []wire.ValidationError {
+	t.Helper()
+	if r.Success || r.Message != wire.MessageValidationFailed {
+		t.Fatalf("reply = %+v %s, want a validation failure", r, r.Data)
+	}
+	var data wire.ValidationErrors
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	return data.Errors
+}
+
+// TestTextRejectedThroughTheBroker: a request with invalid UTF-8 or a
+// duplicate key gets a validation failure naming the problem, a handler
+// response with invalid UTF-8 is an unexpected error, and nothing that is
+// not UTF-8 reaches the log or the spool.
+func TestTextRejectedThroughTheBroker(t *testing.T) {
+	const open = `{"description":"d","request":{"type":"object"},"response":{}}`
+	dir, exchanges := execHandlers(t, map[string][2]string{
+		"dx_echo":    {echoHandler, open},
+		"dx_latin1":  {`cat >/dev/null; printf '{"success":true,"message":"caf\351","data":{}}'`, open},
+		"dx_dupresp": {`cat >/dev/null; printf '{"success":true,"message":"m","data":{"a":1,"a":2}}'`, open},
+	})
+	h := start(t, setup{exchanges: exchanges, handlersDir: dir})
+	c := h.caller(false)
+	for _, tt := range []struct {
+		body, typ, loc string
+	}{
+		{"{\"name\":\"caf\xe9\"}", textUTF8, "[name]"},
+		{`{"name":"\ud800"}`, textUTF8, "[name]"},
+		{`{"n":1,"n":2}`, textDuplicate, "[]"},
+		{`{"xs":[{"a":1},{"a":1,"a":2}]}`, textDuplicate, "[xs 1]"},
+	} {
+		errs := validationErrors(t, h.call(c, "dx_echo", []byte(tt.body)))
+		if len(errs) != 1 || errs[0].Type != tt.typ || fmt.Sprint(errs[0].Location) != tt.loc || errs[0].Message == "" {
+			t.Errorf("%q: errors %+v, want one %s at %s", tt.body, errs, tt.typ, tt.loc)
+		}
+	}
+	for _, ex := range []string{"dx_latin1", "dx_dupresp"} {
+		if r := h.call(c, ex, []byte(`{}`)); r.Success || r.Message != wire.MessageUnexpectedError {
+			t.Errorf("%s: reply = %+v %s, want an unexpected error", ex, r, r.Data)
+		}
+	}
+	if r := h.call(c, "dx_echo", []byte(`{"name":"café \u2713"}`)); !r.Success || string(r.Data) != `{"name":"café \u2713"}` {
+		t.Errorf("a valid request: reply = %+v %s", r, r.Data)
+	}
+	for _, rec := range h.journal.records() {
+		if b := mustJSON(rec); !utf8.Valid(b) {
+			t.Errorf("spool record is not UTF-8: %q", b)
+		}
+	}
+	if !utf8.Valid([]byte(h.logs.String())) {
+		t.Errorf("the log is not UTF-8:\n%q", h.logs.String())
+	}
+}
