@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,10 +82,33 @@ func validate(sch *jsonschema.Schema, v any) []wire.ValidationError {
 	}
 	var out []wire.ValidationError
 	collect(ve, v, &out)
-	sort.SliceStable(out, func(i, j int) bool {
-		return fmt.Sprint(out[i].Location) < fmt.Sprint(out[j].Location)
-	})
+	sort.SliceStable(out, func(i, j int) bool { return compareLocations(out[i].Location, out[j].Location) < 0 })
 	return dedupe(out)
+}
+
+// compareLocations orders locations element by element: array indexes as
+// numbers and before names, names as strings, a path before its
+// extensions.
+func compareLocations(a, b []any) int {
+	for k := 0; k < len(a) && k < len(b); k++ {
+		ai, aInt := a[k].(int)
+		bi, bInt := b[k].(int)
+		switch {
+		case aInt && bInt:
+			if c := cmp.Compare(ai, bi); c != 0 {
+				return c
+			}
+		case aInt:
+			return -1
+		case bInt:
+			return 1
+		default:
+			if c := strings.Compare(fmt.Sprint(a[k]), fmt.Sprint(b[k])); c != 0 {
+				return c
+			}
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 func collect(ve *jsonschema.ValidationError, root any, out *[]wire.ValidationError) {
