@@ -31,6 +31,11 @@ type Contract struct {
 	Response json.RawMessage `json:"response"`
 	// Examples are request/response pairs; mock mode answers from them.
 	Examples []Example `json:"examples,omitempty"`
+	// FormatAssertion makes the "format" keyword of both schemas an
+	// assertion (date-time, email, uuid, ipv4, ...), as a Pydantic model
+	// checks its fields; false keeps draft 2020-12's default, where format
+	// is only an annotation.
+	FormatAssertion bool `json:"format_assertion,omitempty"`
 }
 
 // Example is one request and the whole response object it gets.
@@ -86,11 +91,11 @@ func compile(name string, c *Contract) (*compiled, error) {
 	if len(c.Response) == 0 {
 		return nil, fmt.Errorf("contract has no response schema")
 	}
-	req, reqDoc, err := compileSchema(name+"/request", c.Request)
+	req, reqDoc, err := compileSchema(name+"/request", c.Request, c.FormatAssertion)
 	if err != nil {
 		return nil, fmt.Errorf("request schema: %w", err)
 	}
-	resp, _, err := compileSchema(name+"/response", c.Response)
+	resp, _, err := compileSchema(name+"/response", c.Response, c.FormatAssertion)
 	if err != nil {
 		return nil, fmt.Errorf("response schema: %w", err)
 	}
@@ -138,13 +143,18 @@ func (s *schema) check(v any) []wire.ValidationError {
 	return validate(s.full, v)
 }
 
-func compileSchema(name string, raw json.RawMessage) (*schema, any, error) {
+// compileSchema compiles a schema document; assertFormat makes format an
+// assertion.
+func compileSchema(name string, raw json.RawMessage, assertFormat bool) (*schema, any, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	comp := jsonschema.NewCompiler()
 	comp.DefaultDraft(jsonschema.Draft2020)
+	if assertFormat {
+		comp.AssertFormat()
+	}
 	url := "urn:rabbitmq-consumer:" + name
 	if err := comp.AddResource(url, doc); err != nil {
 		return nil, nil, err
@@ -153,7 +163,7 @@ func compileSchema(name string, raw json.RawMessage) (*schema, any, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a valid JSON Schema: %s", oneLine(err.Error()))
 	}
-	return &schema{full: sch, quick: compileQuick(doc)}, doc, nil
+	return &schema{full: sch, quick: compileQuick(doc, assertFormat)}, doc, nil
 }
 
 func oneLine(s string) string {

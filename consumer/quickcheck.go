@@ -32,6 +32,7 @@ type quick struct {
 	minProps, maxProps                 int // -1: none
 	pattern                            *regexp.Regexp
 	hasNumericBoundsNonInt             bool // a bound that is not an integer: numbers are not proven
+	formatAsserted                     bool // format is asserted here: strings are not proven
 }
 
 const (
@@ -69,7 +70,9 @@ var quickDrafts = map[string]bool{
 
 // compileQuick compiles a schema document (as decoded by decodeAny) to its
 // quick checks; nil when the schema uses anything quick does not know.
-func compileQuick(doc any) *quick {
+// With assertFormat, a string under a format keyword is never proven: the
+// full validator checks its format.
+func compileQuick(doc any, assertFormat bool) *quick {
 	if m, ok := doc.(map[string]any); ok {
 		if s, present := m["$schema"]; present {
 			if str, ok := s.(string); !ok || !quickDrafts[str] {
@@ -77,14 +80,14 @@ func compileQuick(doc any) *quick {
 			}
 		}
 	}
-	q, ok := compileQuickNode(doc, true)
+	q, ok := compileQuickNode(doc, true, assertFormat)
 	if !ok {
 		return nil
 	}
 	return q
 }
 
-func compileQuickNode(doc any, root bool) (*quick, bool) {
+func compileQuickNode(doc any, root, assertFormat bool) (*quick, bool) {
 	q := &quick{minLength: -1, maxLength: -1, minItems: -1, maxItems: -1, minProps: -1, maxProps: -1}
 	switch d := doc.(type) {
 	case bool:
@@ -92,7 +95,7 @@ func compileQuickNode(doc any, root bool) (*quick, bool) {
 		return q, true
 	case map[string]any:
 		for k, v := range d {
-			if !q.keyword(k, v, root) {
+			if !q.keyword(k, v, root, assertFormat) {
 				return nil, false
 			}
 		}
@@ -103,7 +106,7 @@ func compileQuickNode(doc any, root bool) (*quick, bool) {
 
 // keyword compiles one keyword of a schema object; false if quick does not
 // know it.
-func (q *quick) keyword(k string, v any, root bool) bool {
+func (q *quick) keyword(k string, v any, root, assertFormat bool) bool {
 	var ok bool
 	switch k {
 	case "$schema":
@@ -117,7 +120,7 @@ func (q *quick) keyword(k string, v any, root bool) bool {
 		}
 		q.properties = make(map[string]*quick, len(props))
 		for name, sub := range props {
-			if q.properties[name], ok = compileQuickNode(sub, false); !ok {
+			if q.properties[name], ok = compileQuickNode(sub, false, assertFormat); !ok {
 				return false
 			}
 		}
@@ -128,9 +131,9 @@ func (q *quick) keyword(k string, v any, root bool) bool {
 			q.noAdditional = !b
 			return true
 		}
-		q.additional, ok = compileQuickNode(v, false)
+		q.additional, ok = compileQuickNode(v, false, assertFormat)
 	case "items":
-		q.items, ok = compileQuickNode(v, false)
+		q.items, ok = compileQuickNode(v, false, assertFormat)
 	case "enum":
 		list, isList := v.([]any)
 		if !isList {
@@ -167,6 +170,9 @@ func (q *quick) keyword(k string, v any, root bool) bool {
 		q.minProps, ok = count(v)
 	case "maxProperties":
 		q.maxProps, ok = count(v)
+	case "format":
+		q.formatAsserted = assertFormat
+		return true
 	case "pattern":
 		s, isStr := v.(string)
 		if !isStr {
@@ -323,6 +329,9 @@ func (q *quick) inEnum(v any) bool {
 }
 
 func (q *quick) validString(s string) bool {
+	if q.formatAsserted {
+		return false
+	}
 	if q.minLength >= 0 || q.maxLength >= 0 {
 		n := utf8.RuneCountInString(s)
 		if (q.minLength >= 0 && n < q.minLength) || (q.maxLength >= 0 && n > q.maxLength) {

@@ -17,6 +17,21 @@ var quickSchemas = []string{
 	`{"properties":{"a":true,"b":false},"enum":[{"a":1}]}`,
 }
 
+// quickFormatSchema is compiled with format asserted (format_assertion).
+const quickFormatSchema = `{"type":"object","properties":{"name":{"type":"string","format":"email"},"x":{"format":"ipv4"},"tags":{"type":"array","items":{"format":"date"}}}}`
+
+// quickCompiled compiles quickSchemas[:4] and quickFormatSchema, asserting
+// format.
+func quickCompiled(t testing.TB) []*schema {
+	var out []*schema
+	for _, src := range quickSchemas[:4] {
+		_, s := compileBoth(t, src, false)
+		out = append(out, s)
+	}
+	_, s := compileBoth(t, quickFormatSchema, true)
+	return append(out, s)
+}
+
 func TestCompileQuick(t *testing.T) {
 	for _, tc := range []struct {
 		schema string
@@ -39,7 +54,7 @@ func TestCompileQuick(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := compileQuick(doc) != nil; got != tc.known {
+		if got := compileQuick(doc, false) != nil; got != tc.known {
 			t.Errorf("compileQuick(%s) known = %v, want %v", tc.schema, got, tc.known)
 		}
 	}
@@ -81,7 +96,7 @@ func TestQuickProves(t *testing.T) {
 		{3, `{"items":[{"name":"a"},{"name":"b","more":1}]}`, true, false},
 		{3, `{"items":[{"name":"a"},{}]}`, false, false},
 	} {
-		q, full := compileBoth(t, quickSchemas[tc.schema])
+		q, full := compileBoth(t, quickSchemas[tc.schema], false)
 		v, err := decodeAny([]byte(tc.instance))
 		if err != nil {
 			t.Fatal(err)
@@ -105,8 +120,8 @@ func TestQuickProves(t *testing.T) {
 func TestQuickNeverAcceptsInvalid(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	proven, provenRaw := 0, 0
-	for i, src := range quickSchemas[:4] {
-		q, full := compileBoth(t, src)
+	for i, full := range quickCompiled(t) {
+		q := full.quick
 		for n := 0; n < 3000; n++ {
 			raw := randomInstance(rng, 0)
 			v, err := decodeAny([]byte(raw))
@@ -145,11 +160,7 @@ func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 	f.Add(`{"name":"a\u0062c","size":3}`)
 	f.Add(`{"n":1,"n":2}`)
 	f.Add("{\"n\":1,\"payload\":\"\xff\"}")
-	var compiled []*schema
-	for _, src := range quickSchemas[:4] {
-		_, s := compileBoth(f, src)
-		compiled = append(compiled, s)
-	}
+	compiled := quickCompiled(f)
 	f.Fuzz(func(t *testing.T, raw string) {
 		for i, full := range compiled {
 			// The request path: proven from its bytes, or decoded (which
@@ -180,9 +191,9 @@ func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 	})
 }
 
-func compileBoth(t testing.TB, src string) (*quick, *schema) {
+func compileBoth(t testing.TB, src string, assertFormat bool) (*quick, *schema) {
 	t.Helper()
-	s, _, err := compileSchema("quick", json.RawMessage(src))
+	s, _, err := compileSchema("quick", json.RawMessage(src), assertFormat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +207,7 @@ func compileBoth(t testing.TB, src string) (*quick, *schema) {
 // property names and edge values.
 func randomInstance(rng *rand.Rand, depth int) string {
 	names := []string{"n", "payload", "name", "size", "ratio", "tags", "mode", "on", "extra", "x", "y", "items"}
-	scalars := []string{`0`, `1`, `-1`, `10`, `11`, `1.0`, `0.5`, `1e3`, `9007199254740993`, `"a"`, `"b"`, `"abc"`, `"ABC"`, `"abcdef"`, `"fast"`, `"é"`, `""`, `true`, `false`, `null`}
+	scalars := []string{`"a@example.com"`, `"10.0.0.1"`, `"2020-02-30"`, `"2020-02-03"`, `0`, `1`, `-1`, `10`, `11`, `1.0`, `0.5`, `1e3`, `9007199254740993`, `"a"`, `"b"`, `"abc"`, `"ABC"`, `"abcdef"`, `"fast"`, `"é"`, `""`, `true`, `false`, `null`}
 	k := rng.IntN(10)
 	switch {
 	case depth > 2 || k < 4:
@@ -247,7 +258,7 @@ func TestQuickKnowsGoTypes(t *testing.T) {
 		Size    *int              `json:"size,omitempty" jsonschema:"minimum=1,maximum=10"`
 		Mode    string            `json:"mode,omitempty" jsonschema:"enum=fast,enum=slow"`
 	}
-	s, _, err := compileSchema("go", schemaOf[request]())
+	s, _, err := compileSchema("go", schemaOf[request](), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,9 @@ func (q *quick) validRaw(b []byte, i int) (int, bool) {
 }
 
 func (q *quick) validStringBytes(s []byte) bool {
+	if q.formatAsserted {
+		return false
+	}
 	if q.minLength >= 0 || q.maxLength >= 0 {
 		n := utf8.RuneCount(s)
 		if (q.minLength >= 0 && n < q.minLength) || (q.maxLength >= 0 && n > q.maxLength) {

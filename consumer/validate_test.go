@@ -27,3 +27,38 @@ func TestErrorsSortedByLocation(t *testing.T) {
 		t.Errorf("locations %v, want %v", got, want)
 	}
 }
+
+// TestFormatAssertion: with "format_assertion": true in contract.json,
+// format is asserted, in the request and the response schema; without it,
+// format is an annotation (2020-12's default).
+func TestFormatAssertion(t *testing.T) {
+	const schema = `{"type":"object","properties":{"e":{"type":"string","format":"email"},"t":{"format":"date-time"},"ip":{"type":"string","format":"ipv4"},"u":{"format":"uuid"}}}`
+	const bad = `{"e":"nope","t":"yesterday","ip":"1.2.3","u":"x"}`
+	const good = `{"e":"a@example.com","t":"2020-01-01T00:00:00Z","ip":"10.0.0.1","u":"123e4567-e89b-12d3-a456-426614174000"}`
+	for _, assert := range []bool{false, true} {
+		dir := t.TempDir()
+		mustWrite(t, dir+"/contract.json", fmt.Sprintf(`{"description":"d","format_assertion":%v,"request":%s,"response":%s}`, assert, schema, schema), 0o644)
+		ct, err := ReadContract(dir + "/contract.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := compile("x", ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, _ := decodeObject([]byte(bad))
+		errs := c.request.check(obj)
+		if want := map[bool]int{false: 0, true: 4}[assert]; len(errs) != want || (want > 0 && (errs[0].Type != "format" || fmt.Sprint(errs[0].Location) != "[e]")) {
+			t.Errorf("format_assertion %v: errors %+v, want %d format errors", assert, errs, want)
+		}
+		if err := c.checkResponse([]byte(`{"success":true,"message":"m","data":` + bad + `}`)); (err != nil) != assert {
+			t.Errorf("format_assertion %v: response check: %v", assert, err)
+		}
+		if obj, _ := decodeObject([]byte(good)); len(c.request.check(obj)) > 0 {
+			t.Errorf("format_assertion %v: valid request refused: %v", assert, c.request.check(obj))
+		}
+		if proven := c.request.quick.proveObject([]byte(bad), &rawTop{}); proven == assert {
+			t.Errorf("format_assertion %v: quick proves %s: %v", assert, bad, proven)
+		}
+	}
+}
