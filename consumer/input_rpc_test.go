@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -80,5 +81,51 @@ func TestTextRejectedThroughTheBroker(t *testing.T) {
 	}
 	if !utf8.Valid([]byte(h.logs.String())) {
 		t.Errorf("the log is not UTF-8:\n%q", h.logs.String())
+	}
+}
+
+type intRequest struct {
+	N     int     `json:"n"`
+	Small uint8   `json:"small,omitempty"`
+	Ratio float64 `json:"ratio,omitempty"`
+}
+
+// TestGoHandlerIntegers: what the schema derived from a Go type accepts,
+// the Go handler decodes: an integral number written 1.0 or 1e0 reaches an
+// int field; one beyond the field's range (1e20 for an int, 256 for a
+// uint8) is a validation failure, not an unexpected error.
+func TestGoHandlerIntegers(t *testing.T) {
+	h := start(t, setup{exchanges: []string{"dx_int"}, handlers: map[string]Handler{"dx_int": Typed("ints",
+		func(_ context.Context, _ *Call, r intRequest) (wire.Reply[intRequest], error) {
+			return wire.Reply[intRequest]{Success: true, Message: "ok", Data: r}, nil
+		})}})
+	c := h.caller(false)
+	for _, tt := range []struct {
+		body, data, errType, errLoc string
+	}{
+		{`{"n":1.0}`, `{"n":1}`, "", ""},
+		{`{"n":1e0,"small":2.55e2}`, `{"n":1,"small":255}`, "", ""},
+		{`{"n":-12.000,"ratio":1e2}`, `{"n":-12,"ratio":100}`, "", ""},
+		{`{"n":1e20}`, "", "maximum", "[n]"},
+		{`{"n":-1e20}`, "", "minimum", "[n]"},
+		{`{"n":1,"small":256}`, "", "maximum", "[small]"},
+		{`{"n":1,"small":-1}`, "", "minimum", "[small]"},
+		{`{"n":1.5}`, "", "type", "[n]"},
+	} {
+		r := h.call(c, "dx_int", []byte(tt.body))
+		if tt.errType == "" {
+			if !r.Success || string(r.Data) != tt.data {
+				t.Errorf("%s: reply %+v %s, want data %s", tt.body, r, r.Data, tt.data)
+			}
+			continue
+		}
+		if r.Message != wire.MessageValidationFailed {
+			t.Errorf("%s: reply %+v %s, want a validation failure", tt.body, r, r.Data)
+			continue
+		}
+		errs := validationErrors(t, r)
+		if len(errs) != 1 || errs[0].Type != tt.errType || fmt.Sprint(errs[0].Location) != tt.errLoc {
+			t.Errorf("%s: errors %+v, want %s at %s", tt.body, errs, tt.errType, tt.errLoc)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,6 +33,7 @@ type quick struct {
 	minProps, maxProps                 int // -1: none
 	pattern                            *regexp.Regexp
 	hasNumericBoundsNonInt             bool // a bound that is not an integer: numbers are not proven
+	hasWideBound                       bool // a bound that every proven integer meets: other numbers are not proven
 	formatAsserted                     bool // format is asserted here: strings are not proven
 }
 
@@ -151,13 +153,13 @@ func (q *quick) keyword(k string, v any, root, assertFormat bool) bool {
 		s, known := quickScalar(v)
 		q.enum, q.hasEnum, ok = []any{s}, true, known
 	case "minimum":
-		q.minimum, ok = q.bound(v)
+		q.minimum, ok = q.bound(v, true)
 	case "maximum":
-		q.maximum, ok = q.bound(v)
+		q.maximum, ok = q.bound(v, false)
 	case "exclusiveMinimum":
-		q.exclusiveMinimum, ok = q.bound(v)
+		q.exclusiveMinimum, ok = q.bound(v, true)
 	case "exclusiveMaximum":
-		q.exclusiveMaximum, ok = q.bound(v)
+		q.exclusiveMaximum, ok = q.bound(v, false)
 	case "minLength":
 		q.minLength, ok = count(v)
 	case "maxLength":
@@ -186,15 +188,22 @@ func (q *quick) keyword(k string, v any, root, assertFormat bool) bool {
 	return ok
 }
 
-// bound reads a numeric bound. Integer bounds are compared exactly with
-// integer instances; any other bound leaves numbers to the full validator.
-func (q *quick) bound(v any) (*int64, bool) {
+// bound reads a numeric bound, lower or upper. Integer bounds are
+// compared exactly with integer instances; an integer bound beyond 10^17
+// on the far side (the range of a Go int64 or uint64) holds for every
+// integer quick proves, so it only keeps other numbers from being proven;
+// any other bound leaves numbers to the full validator.
+func (q *quick) bound(v any, lower bool) (*int64, bool) {
 	n, ok := v.(json.Number)
 	if !ok {
 		return nil, false
 	}
 	if i, isInt := quickInt(n); isInt {
 		return &i, true
+	}
+	if wide := strings.TrimPrefix(string(n), "-"); len(wide) > 17 && strings.Trim(wide, "0123456789") == "" && strings.HasPrefix(string(n), "-") == lower {
+		q.hasWideBound = true
+		return nil, true
 	}
 	q.hasNumericBoundsNonInt = true
 	return nil, true
@@ -352,7 +361,7 @@ func (q *quick) validInt(i int64, isInt bool) bool {
 	if !q.allows(quickNumber) && !(isInt && q.allows(quickInteger)) {
 		return false
 	}
-	if q.minimum == nil && q.maximum == nil && q.exclusiveMinimum == nil && q.exclusiveMaximum == nil && !q.hasNumericBoundsNonInt {
+	if q.minimum == nil && q.maximum == nil && q.exclusiveMinimum == nil && q.exclusiveMaximum == nil && !q.hasNumericBoundsNonInt && !q.hasWideBound {
 		return true
 	}
 	if !isInt || q.hasNumericBoundsNonInt {

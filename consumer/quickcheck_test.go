@@ -17,8 +17,9 @@ var quickSchemas = []string{
 	`{"properties":{"a":true,"b":false},"enum":[{"a":1}]}`,
 }
 
-// quickFormatSchema is compiled with format asserted (format_assertion).
-const quickFormatSchema = `{"type":"object","properties":{"name":{"type":"string","format":"email"},"x":{"format":"ipv4"},"tags":{"type":"array","items":{"format":"date"}}}}`
+// quickFormatSchema is compiled with format asserted (format_assertion);
+// its wide bounds are those of Go's int64 and uint64.
+const quickFormatSchema = `{"type":"object","properties":{"n":{"type":"number","minimum":-9223372036854775808,"maximum":9223372036854775807},"size":{"type":"integer","minimum":0,"maximum":18446744073709551615},"ratio":{"maximum":-100000000000000000000},"name":{"type":"string","format":"email"},"x":{"format":"ipv4"},"tags":{"type":"array","items":{"format":"date"}}}}`
 
 // quickCompiled compiles quickSchemas[:4] and quickFormatSchema, asserting
 // format.

@@ -76,7 +76,7 @@ func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.Raw
 		}
 	}()
 	var req Req
-	if err := json.Unmarshal(call.Body, &req); err != nil {
+	if err := decodeTyped(call.Body, &req); err != nil {
 		return nil, &HandlerError{Reason: "cannot decode request into the handler's type", ExitStatus: -1, Err: err}
 	}
 	reply, err := h.fn(ctx, call, req)
@@ -86,9 +86,10 @@ func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.Raw
 	return json.Marshal(reply)
 }
 
-// schemaOf derives a JSON Schema (draft 2020-12) from T.
+// schemaOf derives a JSON Schema (draft 2020-12) from T; integer fields
+// are bounded by their Go type's range (see numberBounds).
 func schemaOf[T any]() json.RawMessage {
-	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
+	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Mapper: numberBounds}
 	var zero T
 	s := r.Reflect(zero)
 	s.ID = ""
