@@ -102,7 +102,11 @@ func compile(name string, c *Contract) (*compiled, error) {
 	if c.TimeoutSeconds < 0 {
 		return nil, fmt.Errorf("timeout_seconds must not be negative")
 	}
-	cc := &compiled{Contract: c, request: req, response: resp, defaults: defaultsOf(reqDoc)}
+	defs, checks := defaultsOf(reqDoc)
+	if err := checkDefaults(name+"/request", reqDoc, c.FormatAssertion, checks); err != nil {
+		return nil, fmt.Errorf("request schema: %w", err)
+	}
+	cc := &compiled{Contract: c, request: req, response: resp, defaults: defs}
 	for i, ex := range c.Examples {
 		if err := cc.checkExample(ex); err != nil {
 			return nil, fmt.Errorf("examples[%d]: %w", i, err)
@@ -150,13 +154,8 @@ func compileSchema(name string, raw json.RawMessage, assertFormat bool) (*schema
 	if err != nil {
 		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	comp := jsonschema.NewCompiler()
-	comp.DefaultDraft(jsonschema.Draft2020)
-	if assertFormat {
-		comp.AssertFormat()
-	}
-	url := "urn:rabbitmq-consumer:" + name
-	if err := comp.AddResource(url, doc); err != nil {
+	comp, url, err := newCompiler(name, doc, assertFormat)
+	if err != nil {
 		return nil, nil, err
 	}
 	sch, err := comp.Compile(url)
@@ -164,6 +163,21 @@ func compileSchema(name string, raw json.RawMessage, assertFormat bool) (*schema
 		return nil, nil, fmt.Errorf("not a valid JSON Schema: %s", oneLine(err.Error()))
 	}
 	return &schema{full: sch, quick: compileQuick(doc, assertFormat)}, doc, nil
+}
+
+// newCompiler is a compiler holding the schema document doc at the URL it
+// returns.
+func newCompiler(name string, doc any, assertFormat bool) (*jsonschema.Compiler, string, error) {
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	if assertFormat {
+		comp.AssertFormat()
+	}
+	url := "urn:rabbitmq-consumer:" + name
+	if err := comp.AddResource(url, doc); err != nil {
+		return nil, "", err
+	}
+	return comp, url, nil
 }
 
 func oneLine(s string) string {

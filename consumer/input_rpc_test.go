@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -127,5 +128,41 @@ func TestGoHandlerIntegers(t *testing.T) {
 		if len(errs) != 1 || errs[0].Type != tt.errType || fmt.Sprint(errs[0].Location) != tt.errLoc {
 			t.Errorf("%s: errors %+v, want %s at %s", tt.body, errs, tt.errType, tt.errLoc)
 		}
+	}
+}
+
+// TestSchemaFeaturesThroughTheBroker: defaults of a Pydantic-style schema
+// ($defs, $ref, allOf, anyOf with null) reach the handler; a contract
+// asking for format assertion refuses a malformed email; errors come
+// sorted with array indexes as numbers.
+func TestSchemaFeaturesThroughTheBroker(t *testing.T) {
+	pydantic := string(readGolden(t, "testdata/defaults/pydantic", "schema.json"))
+	dir, exchanges := execHandlers(t, map[string][2]string{
+		"dx_pydantic": {echoHandler, `{"description":"d","request":` + pydantic + `,"response":{}}`},
+		"dx_format":   {echoHandler, `{"description":"d","format_assertion":true,"request":{"type":"object","properties":{"email":{"type":"string","format":"email"}}},"response":{}}`},
+		"dx_sorted":   {echoHandler, `{"description":"d","request":{"type":"object","properties":{"xs":{"type":"array","items":{"type":"integer"}}}},"response":{}}`},
+	})
+	h := start(t, setup{exchanges: exchanges, handlersDir: dir})
+	c := h.caller(false)
+
+	r := h.call(c, "dx_pydantic", readGolden(t, "testdata/defaults/pydantic", "request.json"))
+	var got, want any
+	_ = json.Unmarshal(r.Data, &got)
+	_ = json.Unmarshal(readGolden(t, "testdata/defaults/pydantic", "want.json"), &want)
+	if !r.Success || !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults: reply %+v %s, want data %s", r, r.Data, mustJSON(want))
+	}
+
+	errs := validationErrors(t, h.call(c, "dx_format", []byte(`{"email":"not an address"}`)))
+	if len(errs) != 1 || errs[0].Type != "format" || fmt.Sprint(errs[0].Location) != "[email]" {
+		t.Errorf("format: errors %+v", errs)
+	}
+	if r := h.call(c, "dx_format", []byte(`{"email":"a@example.com"}`)); !r.Success {
+		t.Errorf("format: a valid address: reply %+v %s", r, r.Data)
+	}
+
+	errs = validationErrors(t, h.call(c, "dx_sorted", []byte(`{"xs":[0,1,"2",3,4,5,6,7,8,9,"10"]}`)))
+	if len(errs) != 2 || fmt.Sprint(errs[0].Location, errs[1].Location) != "[xs 2] [xs 10]" {
+		t.Errorf("sorted: errors %+v", errs)
 	}
 }

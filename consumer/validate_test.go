@@ -66,8 +66,8 @@ func TestFormatAssertion(t *testing.T) {
 func TestIntegralNumbers(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"n":1.0,"m":-2.50e1,"s":"1.0","k":[1e0,1.5,1e300,0.1e1,12]}`: `{"n":1,"m":-25,"s":"1.0","k":[1,1.5,1e300,1,12]}`,
-		`{"big":18446744073709551615.0,"over":18446744073709551616.0}`:  `{"big":18446744073709551615,"over":18446744073709551616.0}`,
-		`{"a\"1.0":2.0e+0,"e":1e-999999999}`:                              `{"a\"1.0":2,"e":1e-999999999}`,
+		`{"big":18446744073709551615.0,"over":18446744073709551616.0}`: `{"big":18446744073709551615,"over":18446744073709551616.0}`,
+		`{"a\"1.0":2.0e+0,"e":1e-999999999}`:                           `{"a\"1.0":2,"e":1e-999999999}`,
 	} {
 		if got := string(integralNumbers([]byte(in))); got != want {
 			t.Errorf("integralNumbers(%s) = %s, want %s", in, got, want)
