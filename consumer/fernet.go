@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fernet/fernet-go"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // Mask replaces the values of decrypted fields in everything logged or shipped.
@@ -32,6 +35,18 @@ func decryptFields(obj map[string]any, keys []*fernet.Key) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// plaintextErrors are the validation errors of decrypted fields whose
+// plaintext is not UTF-8: JSON could carry them only altered.
+func plaintextErrors(obj map[string]any, fields []string) []wire.ValidationError {
+	var errs []wire.ValidationError
+	for _, f := range fields {
+		if s, ok := obj[f].(string); ok && !utf8.ValidString(s) {
+			errs = append(errs, wire.ValidationError{Location: []any{f}, Message: "the decrypted value is not valid UTF-8", Type: textUTF8})
+		}
+	}
+	return errs
 }
 
 // masked renders obj as JSON with the named fields replaced by Mask.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/fernet/fernet-go"
+
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -164,5 +166,29 @@ func TestSchemaFeaturesThroughTheBroker(t *testing.T) {
 	errs = validationErrors(t, h.call(c, "dx_sorted", []byte(`{"xs":[0,1,"2",3,4,5,6,7,8,9,"10"]}`)))
 	if len(errs) != 2 || fmt.Sprint(errs[0].Location, errs[1].Location) != "[xs 2] [xs 10]" {
 		t.Errorf("sorted: errors %+v", errs)
+	}
+}
+
+// TestFernetPlaintextNotUTF8: a Fernet token whose plaintext is not UTF-8
+// is a validation failure at its field, not a string silently altered.
+func TestFernetPlaintextNotUTF8(t *testing.T) {
+	var key fernet.Key
+	if err := key.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, setup{
+		exchanges: []string{"dx_secret"},
+		fernetKey: key.Encode(),
+		handlers: map[string]Handler{"dx_secret": Typed("use a secret", func(_ context.Context, _ *Call, r secretRequest) (wire.Reply[secretResponse], error) {
+			return wire.Reply[secretResponse]{Success: true, Message: "ok", Data: secretResponse{Length: len(r.Password)}}, nil
+		})},
+	})
+	tok, err := fernet.EncryptAndSign([]byte("caf\xe9"), &key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := validationErrors(t, h.call(h.caller(false), "dx_secret", map[string]any{"user": "u", "password": string(tok)}))
+	if len(errs) != 1 || errs[0].Type != textUTF8 || fmt.Sprint(errs[0].Location) != "[password]" {
+		t.Errorf("errors %+v, want one utf8_invalid at [password]", errs)
 	}
 }

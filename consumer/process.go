@@ -88,7 +88,9 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 			payload = masked(obj, fields)
 			in.callBody, _ = json.Marshal(obj)
 		}
-		errs = rt.request.check(obj)
+		if errs = plaintextErrors(obj, fields); len(errs) == 0 {
+			errs = rt.request.check(obj)
+		}
 		lock = lockKey(rt, obj)
 	default:
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
