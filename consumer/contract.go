@@ -58,6 +58,9 @@ func ReadContract(path string) (*Contract, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := scanText(raw); err != nil {
+		return nil, fmt.Errorf("not a valid contract: %w", err)
+	}
 	var wrapper struct {
 		Contract
 		LockAttribute *string `json:"lock_attribute"`

@@ -205,6 +205,7 @@ func TestContractChecks(t *testing.T) {
 		{"unknown key", `{"description":"d","request":{},"response":{},"lock":"x"}`, "unknown field"},
 		{"no request schema", `{"description":"d","response":{}}`, "no request schema"},
 		{"bad schema", `{"description":"d","request":{"type":"objekt"},"response":{}}`, "not a valid JSON Schema"},
+		{"duplicate key", `{"description":"d","request":{"type":"object","properties":{"a":{"type":"string"},"a":{"type":"integer"}}},"response":{}}`, `the key "a" appears more than once in the object at [request properties]`},
 		{"bad example", `{"description":"d","request":{"type":"object","required":["a"]},"response":{},"examples":[{"request":{},"response":{"success":true,"message":"m","data":{}}}]}`, "examples[0]"},
 	}
 	for _, tt := range tests {
