@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +76,34 @@ func FuzzScanText(f *testing.F) {
 			t.Fatalf("scanText: %q: %v; encoding/json accepts it", s, err)
 		}
 	})
+}
+
+// BenchmarkScanText compares scanText, on the quick path in place of
+// json.Valid, with json.Valid, on the benchmark's request and a larger one.
+func BenchmarkScanText(b *testing.B) {
+	small := []byte(`{"n":12345,"payload":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)
+	large := []byte(`{"customer":"c","items":[` + strings.Repeat(`{"name":"caf\u00e9 ✓","size":{"width":10,"unit":"cm"},"tags":["a","b"],"on":true},`, 50) + `{"name":"x"}]}`)
+	for _, body := range []struct {
+		name string
+		b    []byte
+	}{{"small", small}, {"large", large}} {
+		b.Run(body.name+"/json.Valid", func(b *testing.B) {
+			b.SetBytes(int64(len(body.b)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !json.Valid(body.b) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+		b.Run(body.name+"/scanText", func(b *testing.B) {
+			b.SetBytes(int64(len(body.b)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := scanText(body.b); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

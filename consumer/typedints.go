@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 )
@@ -48,11 +49,18 @@ func numberBounds(t reflect.Type) *jsonschema.Schema {
 // integer first, when it is one.
 func decodeTyped(body []byte, v any) error {
 	err := json.Unmarshal(body, v)
-	var te *json.UnmarshalTypeError
-	if err == nil || !errors.As(err, &te) || !bytes.HasPrefix([]byte(te.Value), []byte("number")) {
+	if err == nil || !numberTypeError(err) {
 		return err
 	}
 	return json.Unmarshal(integralNumbers(body), v)
+}
+
+// numberTypeError says whether err is a number that encoding/json could
+// not put into a field (declared apart: the successful decoding then
+// allocates nothing more).
+func numberTypeError(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &te) && strings.HasPrefix(te.Value, "number")
 }
 
 // integralNumbers rewrites the numbers of valid JSON that are integers of
