@@ -289,9 +289,10 @@ func skipValue(b []byte, i int) int {
 // a JSON object with exactly success (a boolean), message (a string) and
 // data, which on success the response schema's quick checks prove valid.
 // wellFormed says the bytes come from encoding/json, so need no syntax
-// check.
+// check and hold no duplicate key; only a json.RawMessage may bring bytes
+// that are not UTF-8 (utf8.Valid is much cheaper than scanText).
 func (c *compiled) quickResponse(raw []byte, wellFormed bool) bool {
-	if c.response.quick == nil || (!wellFormed && scanText(raw) != nil) {
+	if c.response.quick == nil || (!wellFormed && scanText(raw) != nil) || (wellFormed && !utf8.Valid(raw)) {
 		return false
 	}
 	i := skipSpace(raw, 0)

@@ -47,6 +47,22 @@ func TestQuickResponse(t *testing.T) {
 	}
 }
 
+// TestQuickResponseOfGoHandlerNotUTF8: a Go handler's response holding
+// bytes that are not UTF-8 (through a json.RawMessage) is not proven.
+func TestQuickResponseOfGoHandlerNotUTF8(t *testing.T) {
+	c, err := compile("dx", &Contract{Request: json.RawMessage(`{}`), Response: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(map[string]any{"success": true, "message": "m", "data": map[string]any{"n": 1, "x": json.RawMessage("\"\xff\"")}})
+	if c.quickResponse(raw, true) {
+		t.Errorf("quickResponse proved %q", raw)
+	}
+	if err := c.checkResponse(raw); err == nil {
+		t.Errorf("checkResponse accepts %q", raw)
+	}
+}
+
 // TestQuickRequest: a request proven from its bytes takes the lock that
 // decoding it gives, and requests that need decoding are not proven.
 func TestQuickRequest(t *testing.T) {
