@@ -27,6 +27,13 @@ func WithTimeout(d time.Duration) Option {
 	return func(c *Contract) { c.TimeoutSeconds = d.Seconds() }
 }
 
+// WithFormatAssertion asserts the format keyword of the derived schemas
+// (struct tags such as `jsonschema:"format=email"`), as "format_assertion":
+// true does in a contract.json.
+func WithFormatAssertion() Option {
+	return func(c *Contract) { c.FormatAssertion = true }
+}
+
 // WithExample adds a request/response example; mock mode answers from it.
 func WithExample(request, response any) Option {
 	return func(c *Contract) {

@@ -1,9 +1,12 @@
 package consumer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // TestErrorsSortedByLocation: errors come sorted by location element by
@@ -71,6 +74,27 @@ func TestIntegralNumbers(t *testing.T) {
 	} {
 		if got := string(integralNumbers([]byte(in))); got != want {
 			t.Errorf("integralNumbers(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestTypedFormatAssertion(t *testing.T) {
+	type req struct {
+		Email string `json:"email" jsonschema:"format=email"`
+	}
+	fn := func(context.Context, *Call, req) (wire.Reply[req], error) { return wire.Reply[req]{}, nil }
+	for _, assert := range []bool{false, true} {
+		var opts []Option
+		if assert {
+			opts = append(opts, WithFormatAssertion())
+		}
+		c, err := compile("x", Typed("d", fn, opts...).Contract())
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, _ := decodeObject([]byte(`{"email":"nope"}`))
+		if errs := c.request.check(obj); (len(errs) > 0) != assert {
+			t.Errorf("WithFormatAssertion %v: errors %+v", assert, errs)
 		}
 	}
 }
