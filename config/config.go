@@ -89,6 +89,11 @@ type VirtualHost struct {
 type Exchange struct {
 	// Type is the AMQP exchange type; only "direct" is meaningful for RPC.
 	Type string `yaml:"type"`
+	// Durable declares the exchange durable. The default, false, is how
+	// the reference consumer declares it and how the reference RPC client
+	// re-declares it before every call: a durable exchange makes every
+	// call of that client fail with 406 PRECONDITION_FAILED.
+	Durable bool `yaml:"durable"`
 }
 
 // KeyList is a YAML value that is one string or a list of strings.

@@ -19,6 +19,7 @@ virtual_hosts:
     exchanges:
       dx_create_tree: {type: direct}
       dx_delete_tree: {}
+      dx_keep_tree: {type: direct, durable: true}
 `
 
 func write(t *testing.T, body string) string {
@@ -42,11 +43,16 @@ func TestLoadGood(t *testing.T) {
 	if vh.Name != "Trees" || vh.Queue != "trees" || vh.MaxSimultaneousRequests != 3 {
 		t.Errorf("virtual host = %+v", vh)
 	}
-	if got := vh.ExchangeNames(); strings.Join(got, ",") != "dx_create_tree,dx_delete_tree" {
+	if got := vh.ExchangeNames(); strings.Join(got, ",") != "dx_create_tree,dx_delete_tree,dx_keep_tree" {
 		t.Errorf("exchanges = %v", got)
 	}
 	if vh.Exchanges["dx_delete_tree"].Type != "direct" {
 		t.Errorf("default exchange type = %q", vh.Exchanges["dx_delete_tree"].Type)
+	}
+	// Exchanges are non-durable, as the reference declares them, unless
+	// an exchange opts in.
+	if vh.Exchanges["dx_create_tree"].Durable || vh.Exchanges["dx_delete_tree"].Durable || !vh.Exchanges["dx_keep_tree"].Durable {
+		t.Errorf("durable = %v", vh.Exchanges)
 	}
 	if cfg.HandlersDirectory != DefaultHandlersDirectory || cfg.SpoolDirectory != DefaultSpoolDirectory {
 		t.Errorf("directories = %q %q", cfg.HandlersDirectory, cfg.SpoolDirectory)
@@ -99,6 +105,8 @@ func TestLoadErrors(t *testing.T) {
 		{"no queue", "virtual_hosts:\n  v:\n    exchanges: {e: {}}\n", "virtual_hosts.v.queue", 2, "must be set"},
 		{"no exchanges", "virtual_hosts: {v: {queue: q}}\n", "virtual_hosts.v.exchanges", 1, "no exchange"},
 		{"bad fernet", "virtual_hosts:\n  v:\n    queue: q\n    fernet_key: nope\n    exchanges: {e: {}}\n", "virtual_hosts.v.fernet_key", 4, "not a valid Fernet key"},
+		{"misspelt durable", "virtual_hosts: {v: {queue: q, exchanges: {e: {type: direct, durabel: true}}}}\n", "virtual_hosts.v.exchanges.e.durabel", 1, "unknown key (known keys: durable, type)"},
+		{"durable not a boolean", "virtual_hosts: {v: {queue: q, exchanges: {e: {durable: maybe}}}}\n", "", 0, "cannot unmarshal"},
 		{"bad exchange type", "virtual_hosts: {v: {queue: q, exchanges: {e: {type: fast}}}}\n", "virtual_hosts.v.exchanges.e.type", 1, "not an exchange type"},
 		{"bad concurrency", "virtual_hosts: {v: {queue: q, max_simultaneous_requests: -1, exchanges: {e: {}}}}\n", "virtual_hosts.v.max_simultaneous_requests", 1, "out of range"},
 		{"bad log server", "log_server: {base_url: 'logs', api_token: t}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.base_url", 1, "not an http(s) URL"},

@@ -48,12 +48,17 @@ type setup struct {
 	maxBytes    int
 	before      func(c *Consumer)
 	vh          *testbroker.VHost // an existing virtual host, to share with another harness
+	node        *testbroker.Node  // a test's own node: its default virtual host instead of the shared broker's
+	durable     bool              // declare the exchanges durable (exchanges.<name>.durable: true)
 	stateDir    string
 }
 
 func start(t *testing.T, s setup) *harness {
 	t.Helper()
-	vh := s.vh
+	vh, port := s.vh, 5672
+	if s.node != nil {
+		vh, port = &testbroker.VHost{Name: "/"}, s.node.Port
+	}
 	if vh == nil {
 		vh = testbroker.New(t)
 	}
@@ -65,14 +70,14 @@ func start(t *testing.T, s setup) *harness {
 	}
 	exch := map[string]config.Exchange{}
 	for _, e := range s.exchanges {
-		exch[e] = config.Exchange{Type: "direct"}
+		exch[e] = config.Exchange{Type: "direct", Durable: s.durable}
 	}
 	cfg := &config.Config{
 		Path:              "test.yml",
 		Mock:              s.mock,
 		HandlersDirectory: s.handlersDir,
 		StateDirectory:    s.stateDir,
-		Server:            config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
+		Server:            config.Server{Host: "127.0.0.1", Port: port, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{vh.Name: {
 			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, FernetKeys: s.fernetKeys, Exchanges: exch,
 		}},

@@ -131,9 +131,9 @@ func tlsDialer(dial func(network, addr string) (net.Conn, error), cfg *tls.Confi
 }
 
 // declare opens the channel, sets the prefetch and declares the durable
-// queue and the exchanges, binding each to the queue with the queue's name
-// as routing key. An exchange or queue that already exists with other
-// properties (declared by another program) is used as it is.
+// queue and the exchanges (see declareExchange), binding each to the queue
+// with the queue's name as routing key. A queue that already exists with
+// other properties (declared by another program) is used as it is.
 func (c *Consumer) declare(s *session) error {
 	open := func() error {
 		ch, err := s.conn.Channel()
@@ -177,13 +177,7 @@ func (c *Consumer) declare(s *session) error {
 		return err
 	}
 	for _, name := range c.vh.ExchangeNames() {
-		typ := c.vh.Exchanges[name].Type
-		if err := try("exchange "+strconv.Quote(name),
-			func(ch *amqp.Channel) error { return ch.ExchangeDeclare(name, typ, true, false, false, false, nil) },
-			func(ch *amqp.Channel) error {
-				return ch.ExchangeDeclarePassive(name, typ, true, false, false, false, nil)
-			},
-		); err != nil {
+		if err := c.declareExchange(s, name, open); err != nil {
 			return err
 		}
 		if err := s.ch.QueueBind(q, q, name, false, nil); err != nil {
@@ -220,4 +214,39 @@ func classifyDial(addr, vhost string, err error) error {
 		return fmt.Errorf("cannot reach broker %s: %w", addr, err)
 	}
 	return fmt.Errorf("connect to broker %s: %w", addr, err)
+}
+
+// declareExchange declares an exchange as configured: by default as the
+// reference declares it (not durable), so that the reference RPC client's
+// own declaration before every call is equivalent. An exchange that exists
+// with other properties — declared durable by an earlier version of this
+// consumer — would make every call of that client fail with 406
+// PRECONDITION_FAILED: it is deleted and declared again as configured,
+// with one warning. Deleting it drops the bindings of callers' reply
+// queues to it; callers that bind per call (the reference client,
+// rabbitmq-rpc) are unaffected, a long-running caller must reconnect.
+func (c *Consumer) declareExchange(s *session, name string, reopen func() error) error {
+	e := c.vh.Exchanges[name]
+	err := s.ch.ExchangeDeclare(name, e.Type, e.Durable, false, false, false, nil)
+	var ae *amqp.Error
+	if !errors.As(err, &ae) || ae.Code != amqp.PreconditionFailed {
+		if err != nil {
+			return fmt.Errorf("declare exchange %q: %w", name, err)
+		}
+		return nil
+	}
+	// The refusal closed the channel.
+	if err := reopen(); err != nil {
+		return err
+	}
+	c.log.Warn().Str("exchange", name).Str("type", e.Type).Bool("durable", e.Durable).Str("reason", ae.Reason).
+		Msgf("exchange %q exists with other properties than configured (earlier versions declared every exchange durable); deleting it and declaring it as configured (type %s, durable %v). The reference RPC client needs it non-durable; keep it durable only with exchanges.%s.durable: true",
+			name, e.Type, e.Durable, name)
+	if err := s.ch.ExchangeDelete(name, false, false); err != nil {
+		return fmt.Errorf("delete exchange %q to declare it again: %w", name, err)
+	}
+	if err := s.ch.ExchangeDeclare(name, e.Type, e.Durable, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare exchange %q again: %w", name, err)
+	}
+	return nil
 }
