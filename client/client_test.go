@@ -34,6 +34,7 @@ type rig struct {
 	mu   sync.Mutex
 	slow []int    // the n of every dx_slow run
 	seen []string // secrets the echo handler saw
+	ids  []string // correlation ids the echo handler saw
 }
 
 func newRig(t *testing.T) *rig {
@@ -49,9 +50,10 @@ func newRig(t *testing.T) *rig {
 			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}}}},
 	}
 	c, err := consumer.New(consumer.Options{Config: cc, VirtualHost: r.vh.Name, Logger: zerolog.Nop(), Handlers: map[string]consumer.Handler{
-		"dx_echo": consumer.Typed("echo", func(_ context.Context, _ *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+		"dx_echo": consumer.Typed("echo", func(_ context.Context, call *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			r.mu.Lock()
 			r.seen = append(r.seen, req.Secret)
+			r.ids = append(r.ids, call.CorrelationID)
 			r.mu.Unlock()
 			return wire.Reply[echoRequest]{Success: true, Message: "echo", Data: req}, nil
 		}, consumer.WithLockAttribute("n")),

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -178,10 +177,11 @@ func (s *session) bind(exchange, routingKey string) error {
 	return nil
 }
 
+// newCorrelationID returns a random UUID (version 4) in its canonical
+// form, as the reference client's str(uuid.uuid4()): the reference log
+// server rejects the records of any other correlation id.
 func newCorrelationID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return uuid.NewString()
 }
 
 // call publishes one request and waits for its reply.

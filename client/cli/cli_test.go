@@ -43,6 +43,8 @@ func serve(t *testing.T) (cfgPath, vhost string) {
 	write(t, filepath.Join(handlers, "dx_echo", "contract.json"), open, 0o644)
 	write(t, filepath.Join(handlers, "dx_slow", "handler"), "#!/bin/sh\nsleep 3\necho '{\"success\":true,\"message\":\"late\",\"data\":{}}'\n", 0o755)
 	write(t, filepath.Join(handlers, "dx_slow", "contract.json"), open, 0o644)
+	write(t, filepath.Join(handlers, "dx_id", "handler"), "#!/bin/sh\ncat >/dev/null\nprintf '{\"success\":true,\"message\":\"%s\",\"data\":{}}' \"$RPC_CORRELATION_ID\"\n", 0o755)
+	write(t, filepath.Join(handlers, "dx_id", "contract.json"), open, 0o644)
 	var k fernet.Key
 	_ = k.Generate()
 	cfgPath = filepath.Join(dir, "rabbitmq.yml")
@@ -53,7 +55,7 @@ virtual_hosts:
   %s:
     queue: q
     fernet_key: %s
-    exchanges: {dx_example: {}, dx_echo: {}, dx_slow: {}}
+    exchanges: {dx_example: {}, dx_echo: {}, dx_slow: {}, dx_id: {}}
 `, handlers, dir, vh.Name, k.Encode()), 0o644)
 	cfg, err := config.Load(cfgPath)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // ReferenceCall makes one call exactly as the reference Python RPC client
 // (python3-cyberfusion-rpc-client, on pika) does, with pika's default for
 // every flag it leaves unset: one connection and channel;
-// queue_declare('', exclusive=True); exchange_declare(exchange,
+// queue_declare(queue="", exclusive=True); exchange_declare(exchange,
 // exchange_type='direct') — not passive, not durable, not auto-delete, not
 // internal; queue_bind of the reply queue to the exchange with the reply
 // queue's name as routing key; a consumer with auto-ack; then a publish to

@@ -6,11 +6,11 @@ package testrpc
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -26,7 +26,6 @@ type Caller struct {
 	mu      sync.Mutex
 	waiting map[string]chan wire.Response
 	bound   map[string]bool
-	seq     int
 }
 
 // New connects a caller to the virtual host at url; it is closed when the test ends.
@@ -91,9 +90,9 @@ func (c *Caller) Send(exchange, routingKey string, body []byte, pub amqp.Publish
 		}
 		c.mu.Lock()
 	}
-	c.seq++
 	if pub.CorrelationId == "" {
-		pub.CorrelationId = fmt.Sprintf("call-%d-%d", time.Now().UnixNano(), c.seq)
+		pub.CorrelationId = uuid.NewString() // as the reference client's
+
 	}
 	if pub.ReplyTo == "" {
 		pub.ReplyTo = c.replyTo
