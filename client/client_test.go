@@ -47,7 +47,7 @@ func newRig(t *testing.T) *rig {
 		Path:   "test.yml",
 		Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{r.vh.Name: {Name: r.vh.Name, Queue: queue, MaxSimultaneousRequests: 20, FernetKey: k.Encode(),
-			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}}}},
+			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}, "dx_durable": {Type: "direct", Durable: true}}}},
 	}
 	c, err := consumer.New(consumer.Options{Config: cc, VirtualHost: r.vh.Name, Logger: zerolog.Nop(), Handlers: map[string]consumer.Handler{
 		"dx_echo": consumer.Typed("echo", func(_ context.Context, call *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
@@ -57,6 +57,9 @@ func newRig(t *testing.T) *rig {
 			r.mu.Unlock()
 			return wire.Reply[echoRequest]{Success: true, Message: "echo", Data: req}, nil
 		}, consumer.WithLockAttribute("n")),
+		"dx_durable": consumer.Typed("echo on a durable exchange", func(_ context.Context, _ *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+			return wire.Reply[echoRequest]{Success: true, Message: "durable", Data: req}, nil
+		}),
 		"dx_slow": consumer.Typed("slow, one at a time", func(ctx context.Context, _ *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			r.mu.Lock()
 			r.slow = append(r.slow, req.N)
