@@ -25,7 +25,7 @@ func TestRPCExampleHandler(t *testing.T) {
 		t.Run(fmt.Sprintf("direct_reply_to=%v", direct), func(t *testing.T) {
 			c := h.caller(direct)
 			r := h.call(c, "dx_example", map[string]any{"favourite_food": "onion", "chance_percentage": 100})
-			if !r.Success || r.Message != "Determined toleration" || string(r.Data) != `{"tolerable":true}` {
+			if !r.Success || r.Message != "Determined toleration" || string(r.Data) != `{"tolerable":false}` {
 				t.Fatalf("reply = %+v (%s)", r, r.Data)
 			}
 		})
@@ -446,8 +446,8 @@ func TestMockMode(t *testing.T) {
 		body           any
 		want           wire.Response
 	}{
-		{"matching example", "dx_example", map[string]any{"favourite_food": "banana"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":false}`)}},
-		{"first example otherwise", "dx_example", map[string]any{"favourite_food": "orange"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":true}`)}},
+		{"matching example", "dx_example", map[string]any{"favourite_food": "banana"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":true}`)}},
+		{"first example otherwise", "dx_example", map[string]any{"favourite_food": "orange"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":false}`)}},
 		{"generated from the schema", "dx_gen", map[string]any{}, wire.Response{Success: true, Message: MockMessage, Data: json.RawMessage(`{"id":7,"state":"up","tags":["string","string"]}`)}},
 	}
 	for _, tt := range tests {

@@ -113,10 +113,10 @@ func TestExitStatuses(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"success", base("--exchange", "dx_example", `{"favourite_food":"onion","chance_percentage":100}`), "", ExitSuccess, `{"success":true,"message":"Determined toleration","data":{"tolerable":true}}`, ""},
-		{"direct reply-to", base("--exchange", "dx_example", "--direct-reply-to", `{"favourite_food":"onion","chance_percentage":100}`), "", ExitSuccess, `"tolerable":true`, ""},
-		{"body on stdin", base("--exchange", "dx_example", "-"), `{"favourite_food":"banana","chance_percentage":100}`, ExitSuccess, `"tolerable":true`, ""},
-		{"body on stdin without argument", base("--exchange", "dx_example"), `{"favourite_food":"banana","chance_percentage":100}`, ExitSuccess, `"tolerable":true`, ""},
+		{"success", base("--exchange", "dx_example", `{"favourite_food":"onion","chance_percentage":100}`), "", ExitSuccess, `{"success":true,"message":"Determined toleration","data":{"tolerable":false}}`, ""},
+		{"direct reply-to", base("--exchange", "dx_example", "--direct-reply-to", `{"favourite_food":"onion","chance_percentage":100}`), "", ExitSuccess, `"tolerable":false`, ""},
+		{"body on stdin", base("--exchange", "dx_example", "-"), `{"favourite_food":"banana","chance_percentage":100}`, ExitSuccess, `"tolerable":false`, ""},
+		{"body on stdin without argument", base("--exchange", "dx_example"), `{"favourite_food":"banana","chance_percentage":100}`, ExitSuccess, `"tolerable":false`, ""},
 		{"failure response", base("--exchange", "dx_example", `{"favourite_food":"kale"}`), "", ExitFailure, `"message":"Request validation failed"`, ""},
 		{"encrypted field reaches the handler decrypted", base("--exchange", "dx_echo", "--encrypt", "password", `{"password":"hunter2","user":"u"}`), "", ExitSuccess, `"data":{"password":"hunter2","user":"u"}`, ""},
 		{"encrypt a missing field", base("--exchange", "dx_echo", "--encrypt", "nope", `{"password":"x"}`), "", ExitUsage, "", "no such field"},

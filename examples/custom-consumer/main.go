@@ -29,9 +29,11 @@ type ExampleResponse struct {
 	Tolerable bool `json:"tolerable"`
 }
 
-// determineToleration answers dx_example_go.
+// determineToleration answers dx_example_go as the reference's dx_example
+// decides: onion is never tolerable; another food is when a uniform draw in
+// [0, 1) exceeds the chance.
 func determineToleration(_ context.Context, call *consumer.Call, req ExampleRequest) (wire.Reply[ExampleResponse], error) {
-	tolerable := rand.IntN(100) < req.ChancePercentage
+	tolerable := req.FavouriteFood != "onion" && rand.Float64() > float64(req.ChancePercentage)/100
 	return wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: tolerable}}, nil
 }
 
@@ -42,7 +44,7 @@ func main() {
 			consumer.WithTimeout(30*time.Second),
 			consumer.WithExample(
 				ExampleRequest{FavouriteFood: "onion", ChancePercentage: 100},
-				wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: true}},
+				wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: false}},
 			),
 		),
 	}))
