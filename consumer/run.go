@@ -250,6 +250,9 @@ func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res resu
 
 // publish sends a reply on the live session: to the request's exchange with
 // routing key reply_to, or through the default exchange for direct reply-to.
+// The reply is persistent when the request was: a caller that asks its
+// request to survive a broker restart (into a durable reply queue) gets a
+// reply that survives one too.
 func (c *Consumer) publish(d amqp.Delivery, reply []byte) error {
 	s := c.live()
 	if s == nil {
@@ -262,8 +265,18 @@ func (c *Consumer) publish(d amqp.Delivery, reply []byte) error {
 	return s.ch.PublishWithContext(context.Background(), exchange, d.ReplyTo, false, false, amqp.Publishing{
 		ContentType:   wire.ContentType,
 		CorrelationId: d.CorrelationId,
+		DeliveryMode:  replyDeliveryMode(d.DeliveryMode),
 		Body:          reply,
 	})
+}
+
+// replyDeliveryMode is the delivery mode of the reply to a request
+// delivered with mode: persistent for persistent, transient otherwise.
+func replyDeliveryMode(mode uint8) uint8 {
+	if mode == amqp.Persistent {
+		return amqp.Persistent
+	}
+	return amqp.Transient
 }
 
 // drain stops a Run: cancel the consumer, return what was delivered but
