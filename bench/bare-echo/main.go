@@ -59,7 +59,7 @@ func run(url, queue, exchange string, prefetch int, coalesced bool) error {
 	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
 		return err
 	}
-	if err := ch.ExchangeDeclare(exchange, "direct", true, false, false, false, nil); err != nil {
+	if err := ch.ExchangeDeclare(exchange, "direct", false, false, false, false, nil); err != nil {
 		return err
 	}
 	if err := ch.QueueBind(queue, queue, exchange, false, nil); err != nil {
