@@ -1,7 +1,8 @@
 // Package testbroker gives tests their own virtual host on the local
 // RabbitMQ (127.0.0.1:5672, guest/guest) and the broker operations that
 // failure tests need (closing connections, stopping and starting the app),
-// always restoring the broker when the test ends.
+// always restoring the broker when the test ends. A test that restarts a
+// broker starts a node of its own (StartNode) instead.
 package testbroker
 
 import (
