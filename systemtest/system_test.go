@@ -179,14 +179,25 @@ func TestPackageUnderSystemd(t *testing.T) {
 		testSecretsFromCredentials(t, c)
 	})
 
-	t.Run("an upgrade tightens the configuration's mode, unless dpkg-statoverride says otherwise", func(t *testing.T) {
+	t.Run("an upgrade restarts the running consumers and tightens the configuration's mode, unless dpkg-statoverride says otherwise", func(t *testing.T) {
 		const conf = "/etc/rabbitmq-consumer/rabbitmq.yml"
 		mode := func() string { return strings.TrimSpace(c.must("stat", "-c", "%a %U:%G", conf)) }
 		c.must("chmod", "664", conf)
 		c.must("chgrp", "root", conf)
-		c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb") // the same version again: postinst configure
+		units := []string{"rabbitmq-consume@" + v.Name, "rabbitmq-consume@" + w.Name}
+		pids := map[string]string{}
+		for _, u := range units {
+			pids[u] = c.show(u, "MainPID")
+		}
+		c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb") // the same version again: an upgrade
 		if m := mode(); m != "640 root:rabbitmq-consumer" {
 			t.Errorf("after an upgrade over a 664 root:root file: %s, want 640 root:rabbitmq-consumer", m)
+		}
+		// The running consumers were restarted on the new programs, not left stopped.
+		for _, u := range units {
+			if s, pid := c.show(u, "ActiveState"), c.show(u, "MainPID"); s != "active" || pid == pids[u] {
+				t.Errorf("%s after the upgrade: %s, MainPID %s -> %s; want active under a new process", u, s, pids[u], pid)
+			}
 		}
 		c.must("dpkg-statoverride", "--update", "--add", "root", "root", "0644", conf)
 		defer c.must("dpkg-statoverride", "--remove", conf)
@@ -201,6 +212,12 @@ func TestPackageUnderSystemd(t *testing.T) {
 	t.Run("a handler package upgrade restarts the consumers; no call lost or answered twice", func(t *testing.T) {
 		unit := "rabbitmq-consume@" + v.Name
 		before := c.show(unit, "MainPID")
+		defer func() {
+			if t.Failed() {
+				out, _ := c.exec("journalctl", "--no-pager", "-n", "150")
+				t.Logf("the unit's journal:\n%s", out)
+			}
+		}()
 		cl := dial(t, v.Name, "q-v")
 		stop := make(chan struct{})
 		var mu sync.Mutex
@@ -235,6 +252,9 @@ func TestPackageUnderSystemd(t *testing.T) {
 		waitFor(t, "calls answered by the new handler", 60*time.Second, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
+			if versions["1.1"] < 20 && len(errs) > 0 {
+				t.Fatalf("a call failed during the upgrade: %v (answered so far: %v)", errs[0], versions)
+			}
 			return versions["1.1"] >= 20
 		})
 		close(stop)
