@@ -146,6 +146,14 @@ func New(opts Options) (*Consumer, error) {
 			c.log.Info().Int("outcomes", n).Msg("loaded the outcomes of recent requests")
 		}
 	}
+	if !opts.Config.Mock {
+		if err := openPools(routes, vh.Name, vh.MaxSimultaneousRequests, c.backoff, c.log); err != nil {
+			if c.outcomes.store != nil {
+				_ = c.outcomes.store.close()
+			}
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -36,6 +36,35 @@ type Contract struct {
 	// checks its fields; false keeps draft 2020-12's default, where format
 	// is only an annotation.
 	FormatAssertion bool `json:"format_assertion,omitempty"`
+	// Mode is how an executable handler runs: ModeOneShot (or empty), a
+	// process per request, or ModePersistent, a pool of long-lived
+	// processes that speak the persistent handler protocol.
+	Mode string `json:"mode,omitempty"`
+	// MaxRequestsPerProcess recycles a persistent handler's process after
+	// that many requests; nil means DefaultMaxRequestsPerProcess, 0 never.
+	MaxRequestsPerProcess *int `json:"max_requests_per_process,omitempty"`
+}
+
+// Modes of an executable handler (Contract.Mode).
+const (
+	ModeOneShot    = "oneshot"
+	ModePersistent = "persistent"
+)
+
+// DefaultMaxRequestsPerProcess is how many requests a persistent handler's
+// process serves before it is replaced, when its contract names no number.
+const DefaultMaxRequestsPerProcess = 1000
+
+// Persistent reports whether the contract asks for persistent processes.
+func (c *Contract) Persistent() bool { return c.Mode == ModePersistent }
+
+// MaxRequests is how many requests one persistent process serves; 0 means
+// no limit.
+func (c *Contract) MaxRequests() int {
+	if c.MaxRequestsPerProcess == nil {
+		return DefaultMaxRequestsPerProcess
+	}
+	return *c.MaxRequestsPerProcess
 }
 
 // Example is one request and the whole response object it gets.
@@ -104,6 +133,12 @@ func compile(name string, c *Contract) (*compiled, error) {
 	}
 	if c.TimeoutSeconds < 0 {
 		return nil, fmt.Errorf("timeout_seconds must not be negative")
+	}
+	if c.Mode != "" && c.Mode != ModeOneShot && c.Mode != ModePersistent {
+		return nil, fmt.Errorf("mode %q: must be %q or %q", c.Mode, ModeOneShot, ModePersistent)
+	}
+	if c.MaxRequests() < 0 {
+		return nil, fmt.Errorf("max_requests_per_process must not be negative")
 	}
 	defs, checks := defaultsOf(reqDoc)
 	if err := checkDefaults(name+"/request", reqDoc, c.FormatAssertion, checks); err != nil {

@@ -32,14 +32,9 @@ type handlerRun struct {
 // start starts the handler on call, with the request on a pipe to its
 // stdin, its stdout and stderr on pipes the consumer reads itself.
 func (h *Exec) start(call *Call, log zerolog.Logger) (*handlerRun, error) {
-	var p [6]*os.File // stdin r, w; stdout r, w; stderr r, w
-	for i := 0; i < 6; i += 2 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			closeAll(p[:i]...)
-			return nil, err
-		}
-		p[i], p[i+1] = r, w
+	p, err := handlerPipes()
+	if err != nil {
+		return nil, err
 	}
 	r := &handlerRun{
 		marker: newRunMarker(call.VirtualHost),
@@ -53,10 +48,8 @@ func (h *Exec) start(call *Call, log zerolog.Logger) (*handlerRun, error) {
 	base := h.baseEnv(log)
 	r.cmd.Env = append(append(make([]string, 0, len(base)+5), base...), runEnv(call, r.marker)...)
 	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = p[0], p[3], p[5]
-	// Its own process group, to kill it with what it started; SIGKILL when
-	// the consumer dies, so that it never runs on without it.
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err := startPinned(r.cmd)
+	r.cmd.SysProcAttr = handlerSysProcAttr()
+	err = startPinned(r.cmd)
 	closeAll(p[0], p[3], p[5]) // the handler's ends: it holds them now
 	if err != nil {
 		closeAll(p[1], p[2], p[4])
@@ -103,21 +96,51 @@ func (r *handlerRun) wait(ctx context.Context) runEnd {
 		r.killGroup()
 		err = <-r.waited
 	}
+	end.setExit(err)
+	return end
+}
+
+// setExit records the exit status of cmd.Wait's error err.
+func (e *runEnd) setExit(err error) {
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &ee):
-		end.exitCode = ee.ExitCode()
+		e.exitCode = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			end.signal = ws.Signal()
+			e.signal = ws.Signal()
 		}
 	default:
-		end.waitErr = err
+		e.waitErr = err
 	}
-	return end
 }
 
-func (r *handlerRun) killGroup() { _ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) }
+// handlerPipes opens the pipes of a handler process: stdin r, w; stdout
+// r, w; stderr r, w.
+func handlerPipes() ([6]*os.File, error) {
+	var p [6]*os.File
+	for i := 0; i < 6; i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(p[:i]...)
+			return p, err
+		}
+		p[i], p[i+1] = r, w
+	}
+	return p, nil
+}
+
+// handlerSysProcAttr puts a handler process in its own process group, to
+// kill it with what it started, and has it killed when the consumer dies,
+// so that it never runs on without it (see startPinned).
+func handlerSysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func (r *handlerRun) killGroup() { killGroup(r.cmd.Process.Pid) }
+
+// killGroup kills the process group pgid.
+func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 
 // finish kills what the exited handler left running and reads its output
 // to the end, or for pipeGrace when something that escaped holds it open.

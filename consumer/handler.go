@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Handler answers the requests of one exchange.
@@ -32,6 +33,8 @@ type Call struct {
 	VirtualHost string
 	// Redelivered is true when the broker delivered the request before.
 	Redelivered bool
+	// Deadline is the caller's deadline, or zero when it set none.
+	Deadline time.Time
 	// Body is the request: decrypted, with schema defaults applied, validated.
 	Body json.RawMessage
 }

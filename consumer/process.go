@@ -169,7 +169,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
 		return wire.Response{}, "", false, true
 	}
-	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Body: in.callBody}
+	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
 	_, wellFormed := rt.handler.(encodesJSON)
 	if err == nil && !rt.quickResponse(raw, wellFormed) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+
+	"github.com/rs/zerolog"
 )
 
 // route is one exchange with its handler and compiled contract.
@@ -44,7 +46,7 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, m
 		c, err := compile(ex, h.Contract())
 		if err != nil {
 			where := "Go handler"
-			if e, ok := h.(*Exec); ok {
+			if e, ok := h.(*Exec); ok { // a Pool is made later, from an Exec
 				where = filepath.Join(e.Dir, "contract.json")
 			}
 			return nil, &RouteError{Exchange: ex, Err: fmt.Errorf("%s: %w", where, err)}
@@ -52,4 +54,34 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, m
 		routes[ex] = &route{exchange: ex, handler: h, compiled: c}
 	}
 	return routes, nil
+}
+
+// openPools gives every exchange whose executable handler's contract asks
+// for persistent processes a Pool of at most max processes, started: its
+// warm process must pass the handshake, or the exchange has no usable
+// handler.
+func openPools(routes map[string]*route, vhost string, max int, backoff Backoff, log zerolog.Logger) error {
+	exchanges := make([]string, 0, len(routes))
+	for ex := range routes {
+		exchanges = append(exchanges, ex)
+	}
+	sort.Strings(exchanges)
+	var opened []*Pool
+	for _, ex := range exchanges {
+		rt := routes[ex]
+		e, ok := rt.handler.(*Exec)
+		if !ok || !e.contract.Persistent() {
+			continue
+		}
+		pl := newPool(e, vhost, ex, max, backoff, log)
+		if err := pl.open(); err != nil {
+			for _, o := range opened {
+				o.Close()
+			}
+			return &RouteError{Exchange: ex, Err: fmt.Errorf("%s: %w", e.Path, err)}
+		}
+		opened = append(opened, pl)
+		rt.handler = pl
+	}
+	return nil
 }

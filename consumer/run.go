@@ -27,6 +27,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			_ = c.outcomes.store.close()
 		}
 	}()
+	defer c.Close() // after the drain: the persistent handlers' processes end
 	stopping, stop := context.WithCancel(context.Background())
 	defer stop()
 	abort, abortNow := context.WithCancel(context.Background())

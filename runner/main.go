@@ -101,6 +101,7 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	}
 
 	if *check {
+		c.Close() // the persistent handlers' processes New started to check them
 		fmt.Fprintf(stderr, "rabbitmq-consumer: %s: virtual host %s: configuration and %d handlers are fine\n", cfg.Path, *vhost, len(c.Exchanges()))
 		return ExitOK
 	}
@@ -116,6 +117,22 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
+	// SIGHUP replaces the persistent handlers' processes (new code, new
+	// configuration of theirs), losing no request.
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
+	go func() {
+		for {
+			select {
+			case <-hups:
+				log.Info().Msg("SIGHUP: replacing the persistent handler processes")
+				c.Reload()
+			case <-finished:
+				return
+			}
+		}
+	}()
 	go func() {
 		select {
 		case s := <-sigs:

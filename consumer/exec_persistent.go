@@ -1,0 +1,325 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Pool is a persistent executable handler: long-lived processes of one
+// exchange's handler, each serving one request at a time over the
+// persistent handler protocol (docs/handlers.md). Processes are started on
+// demand, up to max at once; one is kept warm. A process that fails is
+// killed and replaced, starts that fail are retried with backoff, and a
+// process is recycled after its contract's max_requests_per_process.
+type Pool struct {
+	exec     *Exec
+	vhost    string
+	exchange string
+	log      zerolog.Logger
+	backoff  Backoff
+	maxReq   int
+	wait     time.Duration // the longest handshake wait
+
+	idle  chan *persistentProc // processes waiting for a request
+	slots chan struct{}        // a token per process alive or starting: at most max
+	wake  chan struct{}        // tells the keeper to check for a warm process
+	procs sync.WaitGroup       // processes started and not yet swept
+
+	ctx    context.Context // ends when the pool is closed
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	gen       uint64    // bumped by Reload: older processes are retired
+	current   int       // processes of gen alive or starting
+	closed    bool      // Close was called
+	failures  int       // starts that failed in a row
+	nextStart time.Time // no start before this (backoff)
+}
+
+// newPool makes the pool of e for exchange in vhost, at most max processes;
+// open starts it.
+func newPool(e *Exec, vhost, exchange string, max int, backoff Backoff, log zerolog.Logger) *Pool {
+	if max < 1 {
+		max = 1
+	}
+	wait := e.contract.Timeout()
+	if wait > maxHandshakeWait {
+		wait = maxHandshakeWait
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{
+		exec: e, vhost: vhost, exchange: exchange,
+		log:     log.With().Str("exchange", exchange).Logger(),
+		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: wait,
+		idle: make(chan *persistentProc, max), slots: make(chan struct{}, max), wake: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel,
+	}
+}
+
+// open starts the warm process, which must pass the handshake, and the
+// keeper that replaces it.
+func (pl *Pool) open() error {
+	pl.slots <- struct{}{}
+	p, err := pl.start(pl.ctx)
+	if err != nil {
+		pl.Close()
+		return err
+	}
+	pl.release(p)
+	go pl.keep()
+	return nil
+}
+
+// Contract implements Handler.
+func (pl *Pool) Contract() *Contract { return pl.exec.contract }
+
+// Handle implements Handler: it sends the request to an idle process (one
+// started for it when none is idle) and reads its response. A process that
+// fails (exits, breaks the protocol, times out) is killed and replaced.
+func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error) {
+	if call.Redelivered {
+		KillOrphanedHandlers(call.VirtualHost, Logger(ctx))
+	}
+	p, err := pl.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, he := p.roundTrip(ctx, call)
+	if he != nil {
+		pl.discard(p)
+		he.Stderr = p.stderr.tail()
+		return nil, he
+	}
+	pl.release(p)
+	return raw, nil
+}
+
+// acquire takes an idle process, or starts one when there is room.
+func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
+	for {
+		var p *persistentProc
+		select {
+		case p = <-pl.idle:
+		default:
+			select {
+			case p = <-pl.idle:
+			case pl.slots <- struct{}{}:
+				return pl.start(ctx)
+			case <-ctx.Done():
+				return nil, runEnd{ctxErr: ctx.Err()}.failure()
+			}
+		}
+		if pl.usable(p) {
+			return p, nil
+		}
+	}
+}
+
+// usable checks an idle process: one of an older generation is retired, one
+// that exited or wrote outside a request is discarded.
+func (pl *Pool) usable(p *persistentProc) bool {
+	pl.mu.Lock()
+	old := p.gen != pl.gen
+	pl.mu.Unlock()
+	switch {
+	case old:
+		go pl.retire(p)
+		return false
+	case p.stale():
+		pl.log.Warn().Int("handler_pid", p.pid).Msg("persistent handler process exited or wrote output outside a request while idle; replacing it")
+		go pl.discard(p)
+		return false
+	}
+	return true
+}
+
+// start starts a process, holding a slot already, after the backoff of
+// failed starts. On failure the slot is given back.
+func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
+	pl.mu.Lock()
+	if pl.closed {
+		pl.mu.Unlock()
+		<-pl.slots
+		return nil, runEnd{ctxErr: context.Canceled}.failure()
+	}
+	gen, wait := pl.gen, time.Until(pl.nextStart)
+	pl.current++
+	pl.procs.Add(1)
+	pl.mu.Unlock()
+	var err error
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		t.Stop()
+	}
+	var p *persistentProc
+	if err == nil {
+		p, err = spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log)
+	}
+	pl.mu.Lock()
+	if err != nil {
+		pl.failures++
+		pl.nextStart = time.Now().Add(pl.backoff.Delay(pl.failures, nil))
+		if gen == pl.gen {
+			pl.current--
+		}
+		pl.mu.Unlock()
+		pl.procs.Done()
+		<-pl.slots
+		pl.poke()
+		he := &HandlerError{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
+		if h, ok := err.(*HandlerError); ok {
+			he.Stderr = h.Stderr
+		}
+		return nil, he
+	}
+	pl.failures = 0
+	pl.mu.Unlock()
+	p.gen = gen
+	pl.log.Info().Int("handler_pid", p.pid).Msg("persistent handler process started")
+	return p, nil
+}
+
+// release puts a process that answered back to work, or retires it when
+// it served its number of requests, is of an older generation, or the pool
+// is closed.
+func (pl *Pool) release(p *persistentProc) {
+	pl.mu.Lock()
+	recycle := pl.closed || p.gen != pl.gen || (pl.maxReq > 0 && p.served >= pl.maxReq)
+	if !recycle {
+		pl.idle <- p // never blocks: a slot per process
+	}
+	pl.mu.Unlock()
+	if recycle {
+		go pl.retire(p)
+	}
+}
+
+// retire ends a healthy process: stdin closed, then killed after the grace.
+func (pl *Pool) retire(p *persistentProc) {
+	pl.leave(p)
+	p.retire(pl.log)
+	pl.reaped()
+}
+
+// discard kills a failed process and what it left.
+func (pl *Pool) discard(p *persistentProc) {
+	pl.leave(p)
+	p.kill()
+	p.sweep(pl.log)
+	pl.reaped()
+}
+
+// leave counts a process out of its generation and wakes the keeper.
+func (pl *Pool) leave(p *persistentProc) {
+	pl.mu.Lock()
+	if p.gen == pl.gen {
+		pl.current--
+	}
+	pl.mu.Unlock()
+	pl.poke()
+}
+
+// reaped frees the slot of a process that is gone.
+func (pl *Pool) reaped() {
+	<-pl.slots
+	pl.procs.Done()
+}
+
+func (pl *Pool) poke() {
+	select {
+	case pl.wake <- struct{}{}:
+	default:
+	}
+}
+
+// keep keeps a process of the current generation warm until the pool is
+// closed: when the last one leaves, it starts another (with backoff after
+// failed starts).
+func (pl *Pool) keep() {
+	for {
+		select {
+		case <-pl.ctx.Done():
+			return
+		case <-pl.wake:
+		}
+		pl.mu.Lock()
+		need := !pl.closed && pl.current == 0
+		pl.mu.Unlock()
+		if !need {
+			continue
+		}
+		select {
+		case pl.slots <- struct{}{}:
+		case <-pl.ctx.Done():
+			return
+		}
+		p, err := pl.start(pl.ctx)
+		if err != nil {
+			if pl.ctx.Err() == nil {
+				pl.mu.Lock()
+				next := time.Until(pl.nextStart)
+				pl.mu.Unlock()
+				pl.log.Error().Err(err).Dur("next_start_in", next).Msg("cannot start a persistent handler process; retrying")
+			}
+			continue
+		}
+		pl.release(p)
+	}
+}
+
+// Reload makes the pool serve new requests with new processes: idle ones
+// are retired now, busy ones after their request, and a new one is
+// started warm.
+func (pl *Pool) Reload() {
+	pl.mu.Lock()
+	pl.gen++
+	pl.current = 0
+	pl.failures, pl.nextStart = 0, time.Time{}
+	pl.mu.Unlock()
+	pl.retireIdle()
+	pl.poke()
+}
+
+func (pl *Pool) retireIdle() {
+	for {
+		select {
+		case p := <-pl.idle:
+			go pl.retire(p)
+		default:
+			return
+		}
+	}
+}
+
+// Close retires every process (busy ones after their request) and waits
+// until they are gone, at most retireGrace and a little.
+func (pl *Pool) Close() {
+	pl.mu.Lock()
+	if pl.closed {
+		pl.mu.Unlock()
+		return
+	}
+	pl.closed = true
+	pl.mu.Unlock()
+	pl.cancel()
+	pl.retireIdle()
+	done := make(chan struct{})
+	go func() {
+		pl.procs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(retireGrace + 2*pipeGrace + time.Second):
+		pl.log.Error().Msg("persistent handler processes still running after the pool was closed")
+	}
+}

@@ -1,0 +1,269 @@
+package consumer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Protocol is the persistent handler protocol's name and version: the
+// handshake line names it, and RPC_PROTOCOL holds it.
+const Protocol = "rabbitmq-consumer/1"
+
+// Limits of the persistent handler protocol.
+const (
+	maxHandshakeWait = 60 * time.Second // the handshake waits at most the timeout, and at most this
+	retireGrace      = 5 * time.Second  // a process whose stdin is closed may take this long to exit
+	stdoutBuffer     = 64 << 10         // the buffer lines are read through; longer lines are assembled
+)
+
+// errLineTooLong is a line past maxHandlerOutput.
+var errLineTooLong = errors.New("line too long")
+
+// persistentProc is one process of a persistent handler: it serves one
+// request at a time, over its stdin and stdout.
+type persistentProc struct {
+	cmd     *exec.Cmd
+	pid     int
+	marker  string
+	gen     uint64 // the pool's generation it was started in (see Pool.Reload)
+	served  int    // requests answered
+	stdin   *os.File
+	outR    *os.File
+	errR    *os.File
+	out     *bufio.Reader
+	stderr  *stderrLog
+	line    []byte        // the request line being written, reused
+	exited  chan struct{} // closed once the process is reaped; waitErr is set then
+	waitErr error
+}
+
+// spawnProc starts one process of h and waits for its handshake, at most
+// wait, or until ctx ends. The process's stderr is logged to log.
+func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.Duration, log zerolog.Logger) (*persistentProc, error) {
+	pp, err := handlerPipes()
+	if err != nil {
+		return nil, err
+	}
+	p := &persistentProc{
+		marker: newRunMarker(vhost),
+		stdin:  pp[1], outR: pp[2], errR: pp[4],
+		exited: make(chan struct{}),
+	}
+	p.cmd = exec.Command(h.Path)
+	p.cmd.Dir = h.Dir
+	base := h.baseEnv(log)
+	p.cmd.Env = append(append(make([]string, 0, len(base)+4), base...),
+		"RPC_PROTOCOL="+Protocol,
+		"RPC_EXCHANGE="+exchange,
+		"RPC_VIRTUAL_HOST="+vhost,
+		runMarkerVariable+"="+p.marker)
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = pp[0], pp[3], pp[5]
+	p.cmd.SysProcAttr = handlerSysProcAttr()
+	err = startPinned(p.cmd)
+	closeAll(pp[0], pp[3], pp[5])
+	if err != nil {
+		closeAll(pp[1], pp[2], pp[4])
+		return nil, err
+	}
+	p.pid = p.cmd.Process.Pid
+	p.stderr = newStderrLog(log.With().Int("handler_pid", p.pid).Logger())
+	p.out = bufio.NewReaderSize(p.outR, stdoutBuffer)
+	go p.stderr.readFrom(p.errR)
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	stop := context.AfterFunc(ctx, p.kill)
+	err = p.handshake(wait)
+	stop()
+	if err != nil {
+		p.kill()
+		p.sweep(log)
+		he := &HandlerError{Reason: "the handler does not speak " + Protocol, ExitStatus: -1, Err: err, Stderr: p.stderr.tail()}
+		return nil, he
+	}
+	return p, nil
+}
+
+// handshake reads the first line, which must name the protocol.
+func (p *persistentProc) handshake(wait time.Duration) error {
+	_ = p.outR.SetReadDeadline(time.Now().Add(wait))
+	line, err := p.readLine()
+	_ = p.outR.SetReadDeadline(time.Time{})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("no handshake line within %v", wait)
+	case err != nil:
+		return fmt.Errorf("no handshake line: %w", p.exitNote(err))
+	}
+	var hs struct {
+		Protocol string `json:"protocol"`
+	}
+	if json.Unmarshal(line, &hs) != nil || hs.Protocol != Protocol {
+		return fmt.Errorf(`its first line is not {"protocol": %q}: %s`, Protocol, truncate(string(line), 200))
+	}
+	return nil
+}
+
+// exitNote adds the exit status to err when the process has exited.
+func (p *persistentProc) exitNote(err error) error {
+	select {
+	case <-p.exited:
+	case <-time.After(pipeGrace):
+		return err
+	}
+	var end runEnd
+	end.setExit(p.waitErr)
+	if he := end.failure(); he != nil {
+		return fmt.Errorf("%w (%s)", err, he.Reason)
+	}
+	return fmt.Errorf("%w (exited with status 0)", err)
+}
+
+// readLine reads one line without its "\n"; the result is valid until the
+// next read. A line longer than maxHandlerOutput is errLineTooLong: what
+// is held of it never passes that.
+func (p *persistentProc) readLine() ([]byte, error) {
+	var acc []byte
+	for {
+		frag, err := p.out.ReadSlice('\n')
+		switch {
+		case err == nil && acc == nil:
+			return frag[:len(frag)-1], nil
+		case err != nil && !errors.Is(err, bufio.ErrBufferFull):
+			return nil, err
+		case len(acc)+len(frag) > maxHandlerOutput+1:
+			return nil, errLineTooLong
+		}
+		acc = append(acc, frag...)
+		if err == nil {
+			return acc[:len(acc)-1], nil
+		}
+	}
+}
+
+// roundTrip sends call and reads its response object. When ctx ends first
+// the process is killed. A failure means the process cannot be used again.
+func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *HandlerError) {
+	p.line = appendRequestLine(p.line[:0], call)
+	stop := context.AfterFunc(ctx, p.kill)
+	_, err := p.stdin.Write(p.line)
+	var line []byte
+	if err == nil {
+		line, err = p.readLine()
+	}
+	stop()
+	if ctx.Err() != nil {
+		return nil, runEnd{ctxErr: ctx.Err()}.failure()
+	}
+	switch {
+	case errors.Is(err, errLineTooLong):
+		return nil, runEnd{overflow: true}.failure()
+	case err != nil:
+		return nil, &HandlerError{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
+	}
+	raw, perr := parseResponseLine(line, call.CorrelationID)
+	if perr != nil {
+		return nil, &HandlerError{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
+	}
+	p.served++
+	return raw, nil
+}
+
+// parseResponseLine checks a response line and returns its response object.
+func parseResponseLine(line []byte, correlationID string) (json.RawMessage, error) {
+	var r struct {
+		CorrelationID *string         `json:"correlation_id"`
+		Response      json.RawMessage `json:"response"`
+	}
+	if err := json.Unmarshal(line, &r); err != nil {
+		return nil, fmt.Errorf("a line that is not a JSON object (%w): %s", err, truncate(string(line), 200))
+	}
+	switch {
+	case r.CorrelationID == nil:
+		return nil, fmt.Errorf("a line without correlation_id: %s", truncate(string(line), 200))
+	case *r.CorrelationID != correlationID:
+		return nil, fmt.Errorf("a response to correlation_id %q while %q was asked", truncate(*r.CorrelationID, 100), correlationID)
+	case len(r.Response) == 0 || r.Response[0] != '{':
+		return nil, fmt.Errorf("a line without a response object: %s", truncate(string(line), 200))
+	}
+	return r.Response, nil
+}
+
+// appendRequestLine appends call's request line, "\n" included.
+func appendRequestLine(b []byte, call *Call) []byte {
+	b = append(b, `{"correlation_id":`...)
+	b = appendJSONString(b, call.CorrelationID)
+	b = append(b, `,"exchange":`...)
+	b = appendJSONString(b, call.Exchange)
+	b = append(b, `,"virtual_host":`...)
+	b = appendJSONString(b, call.VirtualHost)
+	b = append(b, `,"redelivered":`...)
+	b = strconv.AppendBool(b, call.Redelivered)
+	b = append(b, `,"deadline":`...)
+	if call.Deadline.IsZero() {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, call.Deadline.UnixMilli(), 10)
+	}
+	b = append(b, `,"request":`...)
+	b = append(b, compact(call.Body)...) // no "\n" inside: compact JSON
+	return append(b, "}\n"...)
+}
+
+// stale reports whether the process wrote more than its responses, or has
+// exited: it cannot take a request.
+func (p *persistentProc) stale() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+	}
+	return p.out.Buffered() > 0
+}
+
+// kill kills the process's group and unblocks whoever reads or writes its
+// pipes.
+func (p *persistentProc) kill() {
+	killGroup(p.pid)
+	_ = p.outR.SetReadDeadline(time.Now())
+	_ = p.stdin.SetWriteDeadline(time.Now())
+}
+
+// retire ends the process as the protocol says: its stdin is closed, and
+// after retireGrace its group and every process with its marker are killed.
+func (p *persistentProc) retire(log zerolog.Logger) {
+	_ = p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(retireGrace):
+		log.Warn().Int("handler_pid", p.pid).Dur("grace", retireGrace).Msg("persistent handler process did not exit after its stdin was closed; killing it")
+	}
+	p.sweep(log)
+}
+
+// sweep kills what is left of the process (its group, its marked
+// processes), waits for it to be reaped and for its stderr to end, and
+// closes the pipes.
+func (p *persistentProc) sweep(log zerolog.Logger) {
+	killGroup(p.pid)
+	<-p.exited // SIGKILLed: reaped at once
+	killLeftovers(p.pid, p.marker, log)
+	select {
+	case <-p.stderr.done:
+	case <-time.After(pipeGrace):
+		log.Warn().Msg("the handler's stderr is held open by a process that escaped; closing it")
+		_ = p.errR.Close()
+		<-p.stderr.done
+	}
+	closeAll(p.stdin, p.outR, p.errR)
+}
