@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ func (pl *Pool) open() error {
 	p, err := pl.start(pl.ctx)
 	if err != nil {
 		pl.Close()
+		if inner := errors.Unwrap(err); inner != nil {
+			return inner // why it cannot start, without "cannot start the handler"
+		}
 		return err
 	}
 	pl.release(p)

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -291,7 +294,9 @@ func gatedCall(t *testing.T, h *harness, c *testrpc.Caller, state, gate string) 
 	return w
 }
 
-func openGate(t *testing.T, state, gate string) { mustWrite(t, filepath.Join(state, "gate-"+gate), "", 0o644) }
+func openGate(t *testing.T, state, gate string) {
+	mustWrite(t, filepath.Join(state, "gate-"+gate), "", 0o644)
+}
 
 func TestPersistentDrainFinishesRunningThenEnds(t *testing.T) {
 	handlers, state := persistentWorld(t, "30", "")
@@ -352,5 +357,72 @@ func TestPersistentReloadReplacesWithoutLosingARequest(t *testing.T) {
 	})
 	if n := len(pidsIn(t, filepath.Join(state, "starts"))); n < 2 || n > 3 {
 		t.Errorf("%d processes started, want the old one and one or two new (at most prefetch)", n)
+	}
+}
+
+// newFor builds a consumer of exchange dx_p in handlers, without running it.
+func newFor(t *testing.T, handlers string) (*Consumer, error) {
+	t.Helper()
+	cfg := &config.Config{
+		Path: "test.yml", HandlersDirectory: handlers,
+		Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
+		VirtualHosts: map[string]config.VirtualHost{"v": {Name: "v", Queue: "q", MaxSimultaneousRequests: 2,
+			Exchanges: map[string]config.Exchange{"dx_p": {Type: "direct"}}}},
+	}
+	return New(Options{Config: cfg, VirtualHost: "v", Logger: zerolog.Nop()})
+}
+
+func TestPersistentHandshakeFailureIsARouteError(t *testing.T) {
+	tests := []struct {
+		name, timeout, script, want string
+	}{
+		{"not the protocol", "30", `echo hello`, `its first line is not {"protocol": "rabbitmq-consumer/1"}: hello`},
+		{"another version", "30", `echo '{"protocol": "rabbitmq-consumer/2"}'; cat`, `its first line is not`},
+		{"exits at once", "30", `echo "no luck" >&2; exit 4`, "no handshake line: EOF (handler exited with status 4)"},
+		{"silent", "0.5", `sleep 300`, "no handshake line within 500ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			handlers, state := t.TempDir(), t.TempDir()
+			path := filepath.Join(handlers, "dx_p", "handler")
+			mustWrite(t, path, "#!/bin/sh\necho \"start $$\" >> "+state+"/starts\n"+tt.script+"\n", 0o755)
+			mustWrite(t, filepath.Join(handlers, "dx_p", "contract.json"), strings.NewReplacer("TIMEOUT", tt.timeout, "EXTRA", "").Replace(persistentContract), 0o644)
+			c, err := newFor(t, handlers)
+			var re *RouteError
+			if !errors.As(err, &re) {
+				if c != nil {
+					c.Close()
+				}
+				t.Fatalf("New = %v, want a *RouteError", err)
+			}
+			msg := err.Error()
+			if re.Exchange != "dx_p" || !strings.Contains(msg, path+": the handler does not speak rabbitmq-consumer/1") || !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error = %q, want one line naming %s and saying %q", msg, path, tt.want)
+			}
+			pids := pidsIn(t, filepath.Join(state, "starts"))
+			if len(pids) != 1 {
+				t.Fatalf("started %v, want one process", pids)
+			}
+			waitGone(t, pids...)
+		})
+	}
+}
+
+func TestPersistentNewChecksAndCloseEnds(t *testing.T) {
+	handlers, state := persistentWorld(t, "30", "")
+	c, err := newFor(t, handlers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := pidsIn(t, filepath.Join(state, "starts"))
+	if len(pids) != 1 || processGone(pids[0]) {
+		t.Fatalf("after New: started %v, want one warm process running", pids)
+	}
+	c.Close()
+	if !processGone(pids[0]) {
+		t.Fatal("the warm process still runs after Close returned")
+	}
+	if exits := pidsIn(t, filepath.Join(state, "exits")); len(exits) != 1 {
+		t.Errorf("exits = %v, want the process ending on its stdin's end", exits)
 	}
 }

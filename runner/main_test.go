@@ -2,10 +2,13 @@ package runner
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
@@ -53,6 +56,15 @@ func TestStartupErrors(t *testing.T) {
 		{name: "contract not JSON", config: "handlers_directory: {handlers}\nvirtual_hosts: {v: {queue: q, exchanges: {dx_x: {}}}}\n",
 			handlers: map[string]string{"dx_x/handler": "#!/bin/sh\n", "dx_x/contract.json": `{"description":`},
 			status:   ExitHandler, want: []string{"dx_x/contract.json", "not a valid contract"}},
+		{name: "persistent handler without the handshake", config: "handlers_directory: {handlers}\nvirtual_hosts: {v: {queue: q, exchanges: {dx_x: {}}}}\n",
+			handlers: map[string]string{"dx_x/handler": "#!/bin/sh\necho hello\n", "dx_x/contract.json": `{"description":"d","mode":"persistent","request":{},"response":{}}`},
+			status:   ExitHandler, want: []string{"exchange dx_x", "dx_x/handler", "does not speak rabbitmq-consumer/1", "hello"}},
+		{name: "persistent handler without the handshake, --check", config: "handlers_directory: {handlers}\nvirtual_hosts: {v: {queue: q, exchanges: {dx_x: {}}}}\n",
+			handlers: map[string]string{"dx_x/handler": "#!/bin/sh\nexit 0\n", "dx_x/contract.json": `{"description":"d","mode":"persistent","request":{},"response":{}}`},
+			args:     []string{"--check"}, status: ExitHandler, want: []string{"exchange dx_x", "dx_x/handler", "does not speak rabbitmq-consumer/1", "no handshake line"}},
+		{name: "unknown handler mode", config: "handlers_directory: {handlers}\nvirtual_hosts: {v: {queue: q, exchanges: {dx_x: {}}}}\n",
+			handlers: map[string]string{"dx_x/handler": "#!/bin/sh\n", "dx_x/contract.json": `{"description":"d","mode":"forever","request":{},"response":{}}`},
+			status:   ExitHandler, want: []string{"exchange dx_x", "dx_x/contract.json", `mode \"forever\"`}},
 		{name: "no virtual host flag", args: []string{"--virtual-host-name", ""}, status: ExitUsage, want: []string{"--virtual-host-name is required"}},
 		{name: "bad flag", args: []string{"--frobnicate"}, status: ExitUsage, want: []string{"flag provided but not defined"}},
 	}
@@ -124,6 +136,34 @@ func TestCheckFlag(t *testing.T) {
 	stderr.Reset()
 	if status := run([]string{"--check", "--virtual-host-name", "w", "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr); status != ExitConfig {
 		t.Errorf("status %d, output %s", status, stderr.String())
+	}
+}
+
+// TestCheckPersistentHandler: --check starts one process of a persistent
+// handler to check its handshake, and ends it before exiting.
+func TestCheckPersistentHandler(t *testing.T) {
+	dir := t.TempDir()
+	handlers := filepath.Join(dir, "handlers")
+	pids := filepath.Join(dir, "pids")
+	writeFile(t, filepath.Join(handlers, "dx_p", "handler"), "#!/bin/sh\necho $$ >> "+pids+"\necho '{\"protocol\": \"rabbitmq-consumer/1\"}'\ncat >/dev/null\n", 0o755)
+	writeFile(t, filepath.Join(handlers, "dx_p", "contract.json"), `{"description":"d","mode":"persistent","request":{},"response":{}}`, 0o644)
+	cfg := filepath.Join(dir, "rabbitmq.yml")
+	writeFile(t, cfg, fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\nvirtual_hosts: {v: {queue: q, exchanges: {dx_p: {}}}}\n", handlers, dir), 0o644)
+	var stderr bytes.Buffer
+	if status := run([]string{"--check", "--virtual-host-name", "v", "--config-file-path", cfg, "--log-format", "json"}, nil, &stderr); status != ExitOK {
+		t.Fatalf("status %d, output %s", status, stderr.String())
+	}
+	b, err := os.ReadFile(pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := strings.Fields(string(b))
+	if len(started) != 1 {
+		t.Fatalf("started %v, want one process", started)
+	}
+	pid, _ := strconv.Atoi(started[0])
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("the checked handler process %d still runs after --check (kill 0: %v)", pid, err)
 	}
 }
 
