@@ -166,7 +166,7 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	}
 	var p *persistentProc
 	if err == nil {
-		p, err = spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log)
+		p, err = spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log, pl.poke)
 	}
 	pl.mu.Lock()
 	if err != nil {
@@ -204,6 +204,30 @@ func (pl *Pool) release(p *persistentProc) {
 	pl.mu.Unlock()
 	if recycle {
 		go pl.retire(p)
+	}
+}
+
+// checkIdle replaces the idle processes that exited or wrote outside a
+// request, so that the keeper knows when the warm one is gone.
+func (pl *Pool) checkIdle() {
+	for n := len(pl.idle); n > 0; n-- {
+		var p *persistentProc
+		select {
+		case p = <-pl.idle:
+		default:
+			return
+		}
+		if !pl.usable(p) {
+			continue
+		}
+		pl.mu.Lock()
+		if pl.closed {
+			pl.mu.Unlock()
+			go pl.retire(p)
+			continue
+		}
+		pl.idle <- p
+		pl.mu.Unlock()
 	}
 }
 
@@ -255,6 +279,7 @@ func (pl *Pool) keep() {
 			return
 		case <-pl.wake:
 		}
+		pl.checkIdle()
 		pl.mu.Lock()
 		need := !pl.closed && pl.current == 0
 		pl.mu.Unlock()

@@ -47,8 +47,9 @@ type persistentProc struct {
 }
 
 // spawnProc starts one process of h and waits for its handshake, at most
-// wait, or until ctx ends. The process's stderr is logged to log.
-func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.Duration, log zerolog.Logger) (*persistentProc, error) {
+// wait, or until ctx ends. The process's stderr is logged to log; exited,
+// if set, is called when the process has exited.
+func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.Duration, log zerolog.Logger, exited func()) (*persistentProc, error) {
 	pp, err := handlerPipes()
 	if err != nil {
 		return nil, err
@@ -81,6 +82,9 @@ func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.D
 	go func() {
 		p.waitErr = p.cmd.Wait()
 		close(p.exited)
+		if exited != nil {
+			exited()
+		}
 	}()
 	stop := context.AfterFunc(ctx, p.kill)
 	err = p.handshake(wait)

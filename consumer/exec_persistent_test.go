@@ -426,3 +426,19 @@ func TestPersistentNewChecksAndCloseEnds(t *testing.T) {
 		t.Errorf("exits = %v, want the process ending on its stdin's end", exits)
 	}
 }
+
+func TestPersistentIdleProcessThatDiesIsReplacedWarm(t *testing.T) {
+	handlers, state := persistentWorld(t, "30", "")
+	h := start(t, setup{exchanges: []string{"dx_p"}, handlersDir: handlers, prefetch: 1})
+	c := h.caller(false)
+	first := pidOf(t, h.call(c, "dx_p", map[string]any{}))
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "a new warm process, before any request", 30*time.Second, func() bool {
+		return len(pidsIn(t, filepath.Join(state, "starts"))) == 2
+	})
+	if next := pidOf(t, h.call(c, "dx_p", map[string]any{})); next == first {
+		t.Fatalf("served by the dead process %d", first)
+	}
+}
