@@ -442,3 +442,18 @@ func TestPersistentIdleProcessThatDiesIsReplacedWarm(t *testing.T) {
 		t.Fatalf("served by the dead process %d", first)
 	}
 }
+
+func TestPersistentPassesTheDeadline(t *testing.T) {
+	handlers, _ := persistentWorld(t, "30", "")
+	h := start(t, setup{exchanges: []string{"dx_p"}, handlersDir: handlers})
+	c := h.caller(false)
+	deadline := time.Now().Add(time.Hour).UnixMilli()
+	pub := amqpPublishing()
+	pub.Headers = map[string]any{wire.DeadlineHeader: deadline}
+	_, w := c.Send("dx_p", h.queue(), []byte(`{}`), pub)
+	r := c.Wait(w)
+	pidOf(t, r)
+	if want := `"deadline":` + strconv.FormatInt(deadline, 10); !strings.Contains(string(r.Data), want) {
+		t.Errorf("the handler saw %s, lacking %s", r.Data, want)
+	}
+}
