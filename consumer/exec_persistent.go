@@ -114,7 +114,7 @@ func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 			case pl.slots <- struct{}{}:
 				return pl.start(ctx)
 			case <-ctx.Done():
-				return nil, runEnd{ctxErr: ctx.Err()}.failure()
+				return nil, &HandlerError{Reason: "no handler process was free in time", ExitStatus: -1, Err: ctx.Err()}
 			}
 		}
 		if pl.usable(p) {

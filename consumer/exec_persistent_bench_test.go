@@ -56,3 +56,22 @@ func BenchmarkPersistentHandle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExecHandlePython is BenchmarkExecHandle with a one-shot Python
+// echo, to compare with BenchmarkPersistentHandle/python3.
+func BenchmarkExecHandlePython(b *testing.B) {
+	dir := b.TempDir()
+	mustWrite(b, filepath.Join(dir, "handler"), "#!/usr/bin/env python3\nimport json, sys\nprint(json.dumps({\"success\": True, \"message\": \"m\", \"data\": json.load(sys.stdin)}))\n", 0o755)
+	mustWrite(b, filepath.Join(dir, "contract.json"), strings.Replace(permissiveContract, "%s", "30", 1), 0o644)
+	h, err := LoadExec(dir, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := &Call{Exchange: "dx_bench", CorrelationID: "c", VirtualHost: "bench", Body: []byte(`{"ok":true}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Handle(context.Background(), call); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
