@@ -281,6 +281,21 @@ func TestPackageUnderSystemd(t *testing.T) {
 		}
 	})
 
+	t.Run("systemctl reload signals the consumer alone, which stays up", func(t *testing.T) {
+		unit := "rabbitmq-consume@" + v.Name
+		pid := c.show(unit, "MainPID")
+		c.must("systemctl", "reload", unit)
+		waitFor(t, "the consumer to log the SIGHUP", 30*time.Second, func() bool {
+			return strings.Contains(c.must("journalctl", "-u", unit, "-o", "cat", "--no-pager"), "SIGHUP")
+		})
+		if s, now := c.show(unit, "ActiveState"), c.show(unit, "MainPID"); s != "active" || now != pid {
+			t.Errorf("after reload: %s, MainPID %s -> %s; want active, same process", s, pid, now)
+		}
+		if ver, err := call(t, dial(t, v.Name, "q-v"), 7); err != nil || ver == "" {
+			t.Errorf("call after reload: %q, %v", ver, err)
+		}
+	})
+
 	t.Run("the watchdog catches a wedged consumer", func(t *testing.T) {
 		unit := "rabbitmq-consume@" + v.Name
 		c.write("/etc/systemd/system/"+unit+".service.d/watchdog.conf", "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=2s\nRestartSec=1s\n")
