@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,83 +50,220 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
 	callersFlag := flag.String("callers", "1,8,64", "concurrent callers per cell")
-	prefetch := flag.Int("prefetch", 64, "max_simultaneous_requests (prefetch) of every server")
+	prefetch := flag.Int("prefetch", 64, "max_simultaneous_requests (prefetch) of every server but the Python ones")
+	pythonPrefetch := flag.Int("python-prefetch", 5, "max_simultaneous_requests (prefetch) of the Python scenarios (reference-model*, python-*): the reference's default")
 	out := flag.String("out", "bench/results", "directory for results.csv and calls-per-second.png")
-	only := flag.String("scenarios", "bare,consumer-go,consumer-exec,consumer-dead-log-server", "scenarios to run")
+	only := flag.String("scenarios", strings.Join(defaultScenarios, ","), "scenarios of the table (empty: none)")
+	persistent := flag.String("persistent", "auto", "scenarios of persistent handlers (*-persistent*): auto (when the consumer's --check takes a persistent contract), on, or off")
+	consumerBin := flag.String("consumer", "", "a rabbitmq-consumer binary to measure instead of building ./cmd/rabbitmq-consumer (e.g. another branch's)")
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
-	rounds := flag.Int("rounds", 5, "interleaved rounds of the baseline, consumer-go and consumer-dead-log-server at 64 callers for the ratios (0: none)")
+	rounds := flag.Int("rounds", 5, "interleaved rounds for the ratios (0: none)")
+	ratioSets := flag.String("ratios", "consumer,exec,python", "interleaved ratios: consumer (baseline, consumer-go, consumer-dead-log-server at 64 callers), exec (exec-persistent vs consumer-go at 64 callers), python (python-persistent vs reference-model at --python-callers)")
+	pythonCallers := flag.String("python-callers", "8", "callers of the python ratio's rounds")
 	baseline := flag.String("baseline", "bare", "the baseline of the interleaved rounds: bare, or bare-coalesced (the bare echo writing through the consumer's coalescing connection)")
 	flag.Parse()
-	var callers []int
-	for _, f := range strings.Split(*callersFlag, ",") {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			fatal("bad --callers %q", *callersFlag)
-		}
-		callers = append(callers, n)
+	callers, err := parseCallers(*callersFlag)
+	if err != nil {
+		fatal("bad --callers: %v", err)
 	}
-	bins, err := build()
+	pyCallers, err := parseCallers(*pythonCallers)
+	if err != nil {
+		fatal("bad --python-callers: %v", err)
+	}
+	bins, err := build(*consumerBin)
 	if err != nil {
 		fatal("%v", err)
 	}
 	defer os.RemoveAll(bins.dir)
+	sets := map[string]bool{}
+	for _, s := range strings.Split(*ratioSets, ",") {
+		sets[s] = true
+	}
+	needPython := sets["python"] && *rounds > 0
+	for _, name := range strings.Split(*only, ",") {
+		needPython = needPython || pythonScenario(name)
+	}
+	if needPython {
+		if err := pythonReady(); err != nil {
+			fatal("%v", err)
+		}
+	}
+	// Persistent handlers: notPersistent says why they are left out.
+	var notPersistent error
+	switch *persistent {
+	case "off":
+		notPersistent = errors.New("--persistent off")
+	case "auto", "on":
+		notPersistent = persistentSupport(bins)
+		if notPersistent != nil && *persistent == "on" {
+			fatal("persistent handlers: %v", notPersistent)
+		}
+	default:
+		fatal("bad --persistent %q: auto, on or off", *persistent)
+	}
+	prefetchOf := func(name string) int {
+		if pythonScenario(name) {
+			return *pythonPrefetch
+		}
+		return *prefetch
+	}
 
 	var results []result
 	for _, name := range strings.Split(*only, ",") {
+		if name == "" || (persistentScenario(name) && notPersistent != nil) {
+			continue
+		}
 		sc, ok := scenarios(bins, *profile)[name]
 		if !ok {
 			fatal("unknown scenario %q", name)
 		}
+		cs := callers
+		if onlyOneCaller[name] {
+			cs = []int{1}
+		}
 		fmt.Fprintf(os.Stderr, "rpcbench: %s ...\n", name)
-		rs, err := runScenario(name, sc, callers, *prefetch, *warmup, *duration)
+		rs, err := runScenario(name, sc, cs, prefetchOf(name), *warmup, *duration)
 		if err != nil {
 			fatal("%s: %v", name, err)
 		}
 		results = append(results, rs...)
 	}
-	printTable(os.Stdout, results)
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fatal("%v", err)
+	if len(results) > 0 {
+		printTable(os.Stdout, results)
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			fatal("%v", err)
+		}
+		if err := writeCSV(filepath.Join(*out, "results.csv"), results); err != nil {
+			fatal("%v", err)
+		}
+		if err := writeChart(filepath.Join(*out, "calls-per-second.png"), results, callers); err != nil {
+			fatal("%v", err)
+		}
+		fmt.Printf("wrote %s and %s\n", filepath.Join(*out, "results.csv"), filepath.Join(*out, "calls-per-second.png"))
+		printPairs(os.Stdout, results)
 	}
-	if err := writeCSV(filepath.Join(*out, "results.csv"), results); err != nil {
-		fatal("%v", err)
+	if notPersistent != nil {
+		fmt.Printf("\npersistent handler scenarios left out: %v\n", notPersistent)
 	}
-	if err := writeChart(filepath.Join(*out, "calls-per-second.png"), results, callers); err != nil {
-		fatal("%v", err)
+	if *rounds <= 0 {
+		return
 	}
-	fmt.Printf("wrote %s and %s\n", filepath.Join(*out, "results.csv"), filepath.Join(*out, "calls-per-second.png"))
-	if *rounds > 0 {
-		interleaved(bins, *profile, *baseline, *prefetch, *warmup, *duration, *rounds)
+	run := func(names []string, callers int) map[string][]result {
+		return interleave(bins, *profile, names, callers, prefetchOf, *warmup, *duration, *rounds)
+	}
+	if sets["consumer"] || sets["exec"] {
+		if _, ok := scenarios(bins, *profile)[*baseline]; !ok {
+			fatal("unknown baseline %q", *baseline)
+		}
+		var names []string
+		if sets["consumer"] {
+			names = []string{*baseline, "consumer-go", "consumer-dead-log-server"}
+		}
+		if sets["exec"] && notPersistent == nil {
+			if !sets["consumer"] {
+				names = append(names, "consumer-go")
+			}
+			names = append(names, "exec-persistent")
+		}
+		if len(names) > 0 {
+			got := run(names, 64)
+			med := printMedians(names, got, 64)
+			if sets["consumer"] {
+				consumerRatios(got, med, *baseline)
+			}
+			if sets["exec"] && notPersistent == nil {
+				r, byRound := pairedRatio(got["exec-persistent"], got["consumer-go"])
+				fmt.Printf("bench: exec-persistent/consumer-go by round: %s\n", ratios(byRound))
+				fmt.Printf("bench: exec-persistent/consumer-go = %.2f (64 callers, calls/s)\n", r)
+			}
+		}
+		if sets["exec"] && notPersistent != nil {
+			fmt.Printf("bench: exec-persistent/consumer-go: not measured (%v)\n", notPersistent)
+		}
+	}
+	if sets["python"] {
+		// Without persistent handlers, today's way: the one-shot Python echo.
+		python := "python-persistent"
+		if notPersistent != nil {
+			python = "python-oneshot"
+		}
+		names := []string{"reference-model", python}
+		for _, n := range pyCallers {
+			got := run(names, n)
+			med := printMedians(names, got, n)
+			r, byRound := pairedRatio(got[python], got["reference-model"])
+			a, b := med[python], med["reference-model"]
+			fmt.Printf("bench: %s/reference-model by round: %s\n", python, ratios(byRound))
+			fmt.Printf("bench: %s/reference-model p50 %s vs %s ms, p99 %s vs %s ms (%s, medians)\n", python, ms(a.P50), ms(b.P50), ms(a.P99), ms(b.P99), callersText(n))
+			fmt.Printf("bench: %s/reference-model = %.2f (%s, calls/s)\n", python, r, callersText(n))
+		}
+		if notPersistent != nil {
+			fmt.Printf("bench: python-persistent/reference-model: not measured (%v)\n", notPersistent)
+		}
 	}
 }
 
-// interleaved measures the baseline, consumer-go and
-// consumer-dead-log-server at 64 callers in alternating rounds, so that the
-// machine's drift hits each alike, and reports the medians, each round's
-// ratios and the median of those (pairedRatio).
-func interleaved(bins *binaries, profile, baseline string, prefetch int, warmup, duration time.Duration, rounds int) {
-	if _, ok := scenarios(bins, profile)[baseline]; !ok {
-		fatal("unknown baseline %q", baseline)
+// defaultScenarios are the scenarios of `make bench`'s table.
+var defaultScenarios = []string{
+	"bare", "consumer-go", "consumer-exec", "consumer-dead-log-server",
+	"reference-model", "reference-model-lock", "python-oneshot",
+	"python-persistent", "python-persistent-lock", "python-persistent-heavy",
+	"exec-persistent", "exec-persistent-nolock",
+}
+
+func parseCallers(s string) ([]int, error) {
+	var callers []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a number of callers", f)
+		}
+		callers = append(callers, n)
 	}
-	names := []string{baseline, "consumer-go", "consumer-dead-log-server"}
+	return callers, nil
+}
+
+func callersText(n int) string {
+	if n == 1 {
+		return "1 caller"
+	}
+	return fmt.Sprintf("%d callers", n)
+}
+
+// interleave measures the scenarios at a number of callers in alternating
+// rounds (a, b, c, a, b, c, ...), so that the machine's drift hits each
+// alike.
+func interleave(bins *binaries, profile string, names []string, callers int, prefetchOf func(string) int, warmup, duration time.Duration, rounds int) map[string][]result {
 	got := map[string][]result{}
 	for r := 0; r < rounds; r++ {
 		for _, name := range names {
-			fmt.Fprintf(os.Stderr, "rpcbench: round %d, %s ...\n", r+1, name)
-			rs, err := runScenario(name, scenarios(bins, profile)[name], []int{64}, prefetch, warmup, duration)
+			fmt.Fprintf(os.Stderr, "rpcbench: round %d, %s at %s ...\n", r+1, name, callersText(callers))
+			rs, err := runScenario(name, scenarios(bins, profile)[name], []int{callers}, prefetchOf(name), warmup, duration)
 			if err != nil {
 				fatal("%s: %v", name, err)
 			}
 			got[name] = append(got[name], rs[0])
 		}
 	}
+	return got
+}
+
+// printMedians prints the median of each scenario's rounds and returns
+// them.
+func printMedians(names []string, got map[string][]result, callers int) map[string]result {
 	med := map[string]result{}
-	fmt.Printf("\ninterleaved, %d rounds at 64 callers (medians):\n", rounds)
+	fmt.Printf("\ninterleaved, %d rounds at %s (medians):\n", len(got[names[0]]), callersText(callers))
 	for _, name := range names {
 		med[name] = median(got[name])
 		m := med[name]
 		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), us(m.BrokerCPU), us(m.LoadCPU))
 	}
+	return med
+}
+
+// consumerRatios prints the ratios of the consumer's rounds: a dead log
+// server against none, and the consumer against the bare baseline.
+func consumerRatios(got map[string][]result, med map[string]result, baseline string) {
 	deadLog, deadLogRounds := pairedRatio(got["consumer-dead-log-server"], got["consumer-go"])
 	consumer, consumerRounds := pairedRatio(got["consumer-go"], got[baseline])
 	fmt.Printf("bench: dead-log-server/consumer by round: %s\n", ratios(deadLogRounds))
@@ -142,19 +280,31 @@ func fatal(format string, a ...any) {
 
 // binaries are the programs a run builds.
 type binaries struct {
-	dir                                       string
-	consumer, echoConsumer, echoHandler, bare string
+	dir                                                       string
+	consumer, echoConsumer, echoHandler, bare, execPersistent string
 }
 
-func build() (*binaries, error) {
+// build builds the benchmark's programs; consumer, when set, is a
+// rabbitmq-consumer already built to use instead of ./cmd/rabbitmq-consumer.
+func build(consumer string) (*binaries, error) {
 	dir, err := os.MkdirTemp("", "rpcbench-")
 	if err != nil {
 		return nil, err
 	}
 	b := &binaries{dir: dir,
 		consumer: filepath.Join(dir, "rabbitmq-consumer"), echoConsumer: filepath.Join(dir, "echo-consumer"),
-		echoHandler: filepath.Join(dir, "echo-handler"), bare: filepath.Join(dir, "bare-echo")}
-	for bin, pkg := range map[string]string{b.consumer: "./cmd/rabbitmq-consumer", b.echoConsumer: "./bench/echo-consumer", b.echoHandler: "./bench/echo-handler", b.bare: "./bench/bare-echo"} {
+		echoHandler: filepath.Join(dir, "echo-handler"), bare: filepath.Join(dir, "bare-echo"),
+		execPersistent: filepath.Join(dir, "exec-persistent")}
+	pkgs := map[string]string{b.consumer: "./cmd/rabbitmq-consumer", b.echoConsumer: "./bench/echo-consumer", b.echoHandler: "./bench/echo-handler", b.bare: "./bench/bare-echo", b.execPersistent: "./bench/exec-persistent"}
+	if consumer != "" {
+		abs, err := filepath.Abs(consumer)
+		if err != nil {
+			return nil, err
+		}
+		delete(pkgs, b.consumer)
+		b.consumer = abs
+	}
+	for bin, pkg := range pkgs {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -167,13 +317,17 @@ func build() (*binaries, error) {
 // scenario starts a server for a virtual host and returns its command.
 type scenario func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error)
 
+// consumerConfig writes the consumer's configuration for a virtual host
+// into dir, with extra top-level keys.
+func consumerConfig(dir, vhost, queue string, prefetch int, extra string) (string, error) {
+	path := filepath.Join(dir, "rabbitmq.yml")
+	body := fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\n%sserver: {host: 127.0.0.1, port: 5672}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: %d\n    exchanges: {%s: {}}\n",
+		filepath.Join(dir, "handlers"), filepath.Join(dir, "state"), extra, vhost, queue, prefetch, exchange)
+	return path, os.WriteFile(path, []byte(body), 0o644)
+}
+
 func scenarios(b *binaries, profile string) map[string]scenario {
-	consumerCfg := func(dir, vhost, queue string, prefetch int, extra string) (string, error) {
-		path := filepath.Join(dir, "rabbitmq.yml")
-		body := fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\n%sserver: {host: 127.0.0.1, port: 5672}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: %d\n    exchanges: {%s: {}}\n",
-			filepath.Join(dir, "handlers"), filepath.Join(dir, "state"), extra, vhost, queue, prefetch, exchange)
-		return path, os.WriteFile(path, []byte(body), 0o644)
-	}
+	consumerCfg := consumerConfig
 	goConsumer := func(extra string, env ...string) scenario {
 		return func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error) {
 			cfg, err := consumerCfg(dir, vhost, queue, prefetch, extra)
@@ -190,7 +344,7 @@ func scenarios(b *binaries, profile string) map[string]scenario {
 		abs, _ := filepath.Abs(profile)
 		profileEnv = append(profileEnv, "RPCBENCH_CPUPROFILE="+abs)
 	}
-	return map[string]scenario{
+	all := map[string]scenario{
 		"bare":           bare(b),
 		"bare-coalesced": bare(b, "--coalesce"),
 		"consumer-go":    goConsumer("", profileEnv...),
@@ -220,7 +374,13 @@ func scenarios(b *binaries, profile string) map[string]scenario {
 			extra := fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: 'http://127.0.0.1:%d/api/v1/', api_token: x}\n", filepath.Join(dir, "spool"), port)
 			return goConsumer(extra)(dir, vhost, queue, prefetch)
 		},
+		"reference-model":      referenceModelServer(""),
+		"reference-model-lock": referenceModelServer("n"),
 	}
+	for name, sc := range handlerScenarios(b, consumerCfg) {
+		all[name] = sc
+	}
+	return all
 }
 
 // bare runs the bare echo with extra flags.
@@ -288,10 +448,11 @@ func runScenario(name string, sc scenario, callers []int, prefetch int, warmup, 
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	}()
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	var last tail
+	go func() { _, _ = io.Copy(&last, stderr) }()
 	cfg := client.Config{Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"}, VirtualHost: vhost, Queue: queue}
 	if err := waitServing(cfg); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; the server's stderr ends with: %s", err, last.String())
 	}
 	idle := rss(cmd.Process.Pid, "VmRSS")
 	broker := brokerPID()

@@ -86,3 +86,46 @@ func short(s string) string {
 	}
 	return s
 }
+
+// tablePairs are the comparisons printed from the table: a scenario and
+// the one it is measured against.
+var tablePairs = [][2]string{
+	{"python-oneshot", "reference-model"},
+	{"python-persistent", "reference-model"},
+	{"python-persistent-lock", "reference-model-lock"},
+	{"python-persistent-heavy", "python-persistent"},
+	{"exec-persistent", "consumer-go"},
+	{"exec-persistent-nolock", "consumer-go"},
+}
+
+// printPairs prints, for each pair of tablePairs in the table, at each
+// number of callers both were measured at: the ratio of their calls/s and
+// their p50 and p99 side by side. One run each, one after the other: the
+// interleaved ratios are the ones to trust for throughput.
+func printPairs(w io.Writer, rs []result) {
+	cell := map[string]map[int]result{}
+	for _, r := range rs {
+		if cell[r.Scenario] == nil {
+			cell[r.Scenario] = map[int]result{}
+		}
+		cell[r.Scenario][r.Callers] = r
+	}
+	header := false
+	for _, p := range tablePairs {
+		for _, r := range rs {
+			if r.Scenario != p[0] {
+				continue
+			}
+			b, ok := cell[p[1]][r.Callers]
+			if !ok || b.PerSec == 0 {
+				continue
+			}
+			if !header {
+				fmt.Fprintln(w, "\nfrom the table (one run each):")
+				header = true
+			}
+			fmt.Fprintf(w, "  %-48s %-10s calls/s %5.2f  p50 %s vs %s ms (%+.2f)  p99 %s vs %s ms\n", p[0]+"/"+p[1], callersText(r.Callers),
+				r.PerSec/b.PerSec, ms(r.P50), ms(b.P50), float64(r.P50-b.P50)/float64(time.Millisecond), ms(r.P99), ms(b.P99))
+		}
+	}
+}
