@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test lint deps clean demo bench bench-logship deb systemtest
+.PHONY: all build test lint deps clean demo bench bench-deps bench-logship deb systemtest
 
 all: build
 
@@ -35,10 +35,15 @@ lint:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
 
-# The consumer against a bare amqp091-go echo, in one run: table, bench/results/results.csv
-# and calls-per-second.png, and the ratio line.
-bench: deps
+# The consumer against a bare amqp091-go echo and a Python reference model, in one run
+# (about 12 minutes; 8 without persistent handlers): table, bench/results/results.csv and
+# calls-per-second.png, and the ratio lines (docs/benchmarks.md).
+bench: deps bench-deps
 	$(GO) run ./bench/rpcbench --out bench/results
+
+# Debian's python3-pika, for the benchmark's Python reference model.
+bench-deps:
+	@bench/ensure-deps.sh
 
 # Ships 10,000 and 100,000 spooled records with the real shipper: records/s and peak RSS.
 bench-logship:
