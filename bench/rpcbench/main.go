@@ -1,12 +1,15 @@
-// Command rpcbench measures rabbitmq-consumer against the bare protocol on
-// the local broker, in one run: a bare amqp091-go echo server (the
-// baseline), the consumer with a Go echo handler, the consumer with an
-// executable echo handler, and the consumer with a dead log server
-// configured; each at 1, 8 and 64 concurrent callers driven by the same
+// Command rpcbench measures rabbitmq-consumer against the bare protocol and
+// against a model of the reference Python consumer on the local broker, in
+// one run: a bare amqp091-go echo server (the baseline), the consumer with a
+// Go echo handler, with an executable echo handler, with a dead log server
+// configured, the reference model (pika, a thread per message), the consumer
+// with the same Python echo one-shot and persistent, and a persistent
+// compiled echo; each at 1, 8 and 64 concurrent callers driven by the same
 // load generator (the client package). It prints a table, writes it as CSV
-// and as a PNG chart, then measures the three main scenarios again at 64
-// callers in interleaved rounds and ends with the ratio of their medians,
-// consumer to bare baseline. `make bench` runs it.
+// and as a PNG chart, then measures pairs of scenarios again in interleaved
+// rounds and ends with the median of each round's ratio. The scenarios of
+// persistent handlers run only when the consumer's --check takes a
+// persistent contract. `make bench` runs it.
 package main
 
 import (
@@ -75,6 +78,10 @@ func main() {
 		fatal("%v", err)
 	}
 	defer os.RemoveAll(bins.dir)
+	if err := openVHost(); err != nil {
+		fatal("%v", err)
+	}
+	defer closeVHost()
 	sets := map[string]bool{}
 	for _, s := range strings.Split(*ratioSets, ",") {
 		sets[s] = true
@@ -275,6 +282,7 @@ func consumerRatios(got map[string][]result, med map[string]result, baseline str
 
 func fatal(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "rpcbench: "+format+"\n", a...)
+	closeVHost()
 	os.Exit(1)
 }
 
@@ -416,23 +424,17 @@ func rabbitmqctl(args ...string) error {
 	return nil
 }
 
-// runScenario starts the scenario's server on a fresh virtual host, loads
+// runScenario starts the scenario's server on its own queue of the run's virtual host, loads
 // it at each number of callers and stops it.
 func runScenario(name string, sc scenario, callers []int, prefetch int, warmup, duration time.Duration) ([]result, error) {
-	vhost := fmt.Sprintf("rpcbench-%s-%d", name, rand.IntN(1e9))
-	if err := rabbitmqctl("add_vhost", vhost); err != nil {
-		return nil, err
-	}
-	defer func() { _ = rabbitmqctl("delete_vhost", vhost) }()
-	if err := rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"); err != nil {
-		return nil, err
-	}
+	vhost := benchVHost
 	dir, err := os.MkdirTemp("", "rpcbench-"+name+"-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	queue := "q-" + name
+	queue := fmt.Sprintf("q-%s-%d", name, rand.IntN(1e9))
+	defer func() { _ = deleteQueue(vhost, queue) }()
 	cmd, err := sc(dir, vhost, queue, prefetch)
 	if err != nil {
 		return nil, err
