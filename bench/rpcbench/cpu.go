@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,10 +38,12 @@ func cpuTicks(pid int) int64 {
 	return utime + stime
 }
 
-// brokerPID finds the RabbitMQ server process (the Erlang VM, beam.smp,
-// started with "-s rabbit boot"; rabbitmqctl runs an Erlang VM too); 0 when
-// there is none.
+// brokerPID finds the RabbitMQ server the benchmark talks to: the Erlang VM
+// (beam.smp) holding the socket that listens on port 5672; other nodes (a
+// test's own node, rabbitmqctl's VM) may run beside it. 0 when there is
+// none.
 func brokerPID() int {
+	inodes := listeners(amqpPort)
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(d.Name())
@@ -48,13 +51,42 @@ func brokerPID() int {
 			continue
 		}
 		comm, err := os.ReadFile(filepath.Join("/proc", d.Name(), "comm"))
-		if err == nil && strings.TrimSpace(string(comm)) == "beam.smp" {
-			if cmd, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline")); err == nil && bytes.Contains(cmd, []byte("rabbit\x00boot")) {
+		if err != nil || strings.TrimSpace(string(comm)) != "beam.smp" {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", d.Name(), "fd"))
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join("/proc", d.Name(), "fd", fd.Name()))
+			if err == nil && inodes[link] {
 				return pid
 			}
 		}
 	}
 	return 0
+}
+
+// amqpPort is the broker's port.
+const amqpPort = 5672
+
+// listeners are the sockets listening on a TCP port, as /proc/PID/fd
+// links name them ("socket:[inode]").
+func listeners(port int) map[string]bool {
+	inodes := map[string]bool{}
+	local := fmt.Sprintf(":%04X", port)
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address, ..., st (0A: listening), ..., inode
+			if len(f) > 9 && strings.HasSuffix(f[1], local) && f[3] == "0A" {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	return inodes
 }
 
 // cpuSample is the CPU time of the processes a cell involves.

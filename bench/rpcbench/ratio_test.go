@@ -43,3 +43,15 @@ func TestMedian(t *testing.T) {
 		t.Fatalf("median = %v, want 2", got)
 	}
 }
+
+// The broker of the benchmark is the one listening on 5672, whichever other
+// RabbitMQ nodes run beside it.
+func TestBrokerPID(t *testing.T) {
+	pid := brokerPID()
+	if pid == 0 {
+		t.Fatal("no beam.smp listening on 5672")
+	}
+	if cpuTicks(pid) < 0 {
+		t.Fatalf("no CPU time for the broker %d", pid)
+	}
+}
