@@ -13,29 +13,82 @@ import (
 // 100 on Linux).
 const clockTicks = 100
 
-// cpuTicks reads the user + system CPU time of a process from /proc, in
-// clock ticks; -1 when it cannot be read.
-func cpuTicks(pid int) int64 {
+// procStat is what the benchmark reads of /proc/PID/stat, CPU times in
+// clock ticks.
+type procStat struct {
+	ppid int
+	// own is the process's user + system time; children that of its
+	// children it waited for (cutime + cstime).
+	own, children int64
+}
+
+// readStat reads a process's /proc/PID/stat.
+func readStat(pid int) (procStat, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return -1
+		return procStat{}, false
 	}
 	// The command name, in parentheses, may hold spaces: fields start
 	// after its closing parenthesis.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return -1
+		return procStat{}, false
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
+	if len(f) < 15 {
+		return procStat{}, false
+	}
+	var v [5]int64
+	for k, idx := range []int{1, 11, 12, 13, 14} { // ppid, utime, stime, cutime, cstime
+		n, err := strconv.ParseInt(f[idx], 10, 64)
+		if err != nil {
+			return procStat{}, false
+		}
+		v[k] = n
+	}
+	return procStat{ppid: int(v[0]), own: v[1] + v[2], children: v[3] + v[4]}, true
+}
+
+// cpuTicks reads the user + system CPU time of a process from /proc, in
+// clock ticks; -1 when it cannot be read.
+func cpuTicks(pid int) int64 {
+	s, ok := readStat(pid)
+	if !ok {
 		return -1
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
+	return s.own
+}
+
+// treeTicks is the CPU time of a server with its handler processes: its
+// own, its waited-for children's (one-shot handlers that ended) and its
+// live descendants' (persistent handlers), in clock ticks; -1 when the
+// server's cannot be read.
+func treeTicks(pid int) int64 {
+	root, ok := readStat(pid)
+	if !ok {
 		return -1
 	}
-	return utime + stime
+	kids := map[int][]int{}
+	stats := map[int]procStat{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if s, ok := readStat(p); ok {
+			stats[p] = s
+			kids[s.ppid] = append(kids[s.ppid], p)
+		}
+	}
+	total := root.own + root.children
+	queue := append([]int(nil), kids[pid]...)
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = append(queue[1:], kids[p]...)
+		total += stats[p].own + stats[p].children
+	}
+	return total
 }
 
 // brokerPID finds the RabbitMQ server the benchmark talks to: the Erlang VM
@@ -93,7 +146,7 @@ func listeners(port int) map[string]bool {
 type cpuSample struct{ server, broker, load int64 }
 
 func sampleCPU(server, broker int) cpuSample {
-	return cpuSample{server: cpuTicks(server), broker: cpuTicks(broker), load: cpuTicks(os.Getpid())}
+	return cpuSample{server: treeTicks(server), broker: cpuTicks(broker), load: cpuTicks(os.Getpid())}
 }
 
 // perCall is the CPU time, in microseconds, one call cost each process

@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"os/exec"
 	"slices"
 	"testing"
 )
@@ -53,5 +55,24 @@ func TestBrokerPID(t *testing.T) {
 	}
 	if cpuTicks(pid) < 0 {
 		t.Fatalf("no CPU time for the broker %d", pid)
+	}
+}
+
+// A server's CPU time counts its handler processes: a child that burns CPU
+// and exits is in its parent's tree time, not in the parent's own.
+func TestTreeTicks(t *testing.T) {
+	self := os.Getpid()
+	before, ownBefore := treeTicks(self), cpuTicks(self)
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	child := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	after, ownAfter := treeTicks(self), cpuTicks(self)
+	if got, want := after-before, int64(child.Seconds()*clockTicks)-1; got < want {
+		t.Fatalf("tree time grew by %d ticks, the child used %v (%d ticks)", got, child, want+1)
+	}
+	if ownAfter-ownBefore >= int64(child.Seconds()*clockTicks) {
+		t.Fatalf("own time grew by %d ticks with the child's %v: not the process's own", ownAfter-ownBefore, child)
 	}
 }
