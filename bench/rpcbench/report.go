@@ -47,6 +47,9 @@ func writeCSV(path string, rs []result) error {
 	return w.Error()
 }
 
+// The chart's bars: wide enough apart for a label such as "py-lock/64".
+const barWidth, barSpacing = 50, 30
+
 // writeChart draws calls/s, one bar per scenario and number of callers.
 func writeChart(path string, rs []result, callers []int) error {
 	var bars []chart.Value
@@ -58,10 +61,11 @@ func writeChart(path string, rs []result, callers []int) error {
 		top = max(top, b.Value)
 	}
 	c := chart.BarChart{
-		Title:      "rabbitmq-consumer vs bare amqp091-go: calls/s (scenario/callers)",
-		Width:      1400,
+		Title:      "calls/s (scenario/callers)",
+		Width:      max(1400, 60+len(bars)*(barWidth+barSpacing)),
 		Height:     600,
-		BarWidth:   60,
+		BarWidth:   barWidth,
+		BarSpacing: barSpacing,
 		Background: chart.Style{Padding: chart.Box{Top: 50, Bottom: 20, Left: 20, Right: 20}},
 		XAxis:      chart.Style{FontSize: 8},
 		YAxis:      chart.YAxis{Style: chart.Style{FontSize: 9}, Range: &chart.ContinuousRange{Min: 0, Max: top * 1.1}},
@@ -83,6 +87,22 @@ func short(s string) string {
 		return "exec"
 	case "consumer-dead-log-server":
 		return "deadlog"
+	case "reference-model":
+		return "ref"
+	case "reference-model-lock":
+		return "ref-lock"
+	case "python-oneshot":
+		return "py-1shot"
+	case "python-persistent":
+		return "py"
+	case "python-persistent-lock":
+		return "py-lock"
+	case "python-persistent-heavy":
+		return "py-heavy"
+	case "exec-persistent":
+		return "x-pers"
+	case "exec-persistent-nolock":
+		return "x-pers-nl"
 	}
 	return s
 }
