@@ -155,58 +155,12 @@ func main() {
 	if *rounds <= 0 {
 		return
 	}
-	run := func(names []string, callers int) map[string][]result {
-		return interleave(bins, *profile, names, callers, prefetchOf, *warmup, *duration, *rounds)
-	}
+	rr := roundsRun{bins: bins, profile: *profile, prefetchOf: prefetchOf, warmup: *warmup, duration: *duration, rounds: *rounds, notPersistent: notPersistent}
 	if sets["consumer"] || sets["exec"] {
-		if _, ok := scenarios(bins, *profile)[*baseline]; !ok {
-			fatal("unknown baseline %q", *baseline)
-		}
-		var names []string
-		if sets["consumer"] {
-			names = []string{*baseline, "consumer-go", "consumer-dead-log-server"}
-		}
-		if sets["exec"] && notPersistent == nil {
-			if !sets["consumer"] {
-				names = append(names, "consumer-go")
-			}
-			names = append(names, "exec-persistent")
-		}
-		if len(names) > 0 {
-			got := run(names, 64)
-			med := printMedians(names, got, 64)
-			if sets["consumer"] {
-				consumerRatios(got, med, *baseline)
-			}
-			if sets["exec"] && notPersistent == nil {
-				r, byRound := pairedRatio(got["exec-persistent"], got["consumer-go"])
-				fmt.Printf("bench: exec-persistent/consumer-go by round: %s\n", ratios(byRound))
-				fmt.Printf("bench: exec-persistent/consumer-go = %.2f (64 callers, calls/s)\n", r)
-			}
-		}
-		if sets["exec"] && notPersistent != nil {
-			fmt.Printf("bench: exec-persistent/consumer-go: not measured (%v)\n", notPersistent)
-		}
+		rr.at64(*baseline, sets["consumer"], sets["exec"])
 	}
 	if sets["python"] {
-		// Without persistent handlers, today's way: the one-shot Python echo.
-		python := "python-persistent"
-		if notPersistent != nil {
-			python = "python-oneshot"
-		}
-		names := []string{"reference-model", python}
-		for _, n := range pyCallers {
-			got := run(names, n)
-			med := printMedians(names, got, n)
-			r, byRound := pairedRatio(got[python], got["reference-model"])
-			a, b := med[python], med["reference-model"]
-			fmt.Printf("bench: %s/reference-model by round: %s\n", python, ratios(byRound))
-			fmt.Printf("bench: %s/reference-model p50 %s vs %s ms, p99 %s vs %s ms (%s, medians)\n", python, ms(a.P50), ms(b.P50), ms(a.P99), ms(b.P99), callersText(n))
-			fmt.Printf("bench: %s/reference-model = %.2f (%s, calls/s)\n", python, r, callersText(n))
-		}
-		if notPersistent != nil {
-			fmt.Printf("bench: python-persistent/reference-model: not measured (%v)\n", notPersistent)
-		}
+		rr.python(pyCallers)
 	}
 }
 
@@ -235,49 +189,6 @@ func callersText(n int) string {
 		return "1 caller"
 	}
 	return fmt.Sprintf("%d callers", n)
-}
-
-// interleave measures the scenarios at a number of callers in alternating
-// rounds (a, b, c, a, b, c, ...), so that the machine's drift hits each
-// alike.
-func interleave(bins *binaries, profile string, names []string, callers int, prefetchOf func(string) int, warmup, duration time.Duration, rounds int) map[string][]result {
-	got := map[string][]result{}
-	for r := 0; r < rounds; r++ {
-		for _, name := range names {
-			fmt.Fprintf(os.Stderr, "rpcbench: round %d, %s at %s ...\n", r+1, name, callersText(callers))
-			rs, err := runScenario(name, scenarios(bins, profile)[name], []int{callers}, prefetchOf(name), warmup, duration)
-			if err != nil {
-				fatal("%s: %v", name, err)
-			}
-			got[name] = append(got[name], rs[0])
-		}
-	}
-	return got
-}
-
-// printMedians prints the median of each scenario's rounds and returns
-// them.
-func printMedians(names []string, got map[string][]result, callers int) map[string]result {
-	med := map[string]result{}
-	fmt.Printf("\ninterleaved, %d rounds at %s (medians):\n", len(got[names[0]]), callersText(callers))
-	for _, name := range names {
-		med[name] = median(got[name])
-		m := med[name]
-		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), us(m.BrokerCPU), us(m.LoadCPU))
-	}
-	return med
-}
-
-// consumerRatios prints the ratios of the consumer's rounds: a dead log
-// server against none, and the consumer against the bare baseline.
-func consumerRatios(got map[string][]result, med map[string]result, baseline string) {
-	deadLog, deadLogRounds := pairedRatio(got["consumer-dead-log-server"], got["consumer-go"])
-	consumer, consumerRounds := pairedRatio(got["consumer-go"], got[baseline])
-	fmt.Printf("bench: dead-log-server/consumer by round: %s\n", ratios(deadLogRounds))
-	fmt.Printf("bench: dead-log-server/consumer = %.2f calls/s (median of the rounds), p50 %s vs %s ms, p99 %s vs %s ms (medians)\n",
-		deadLog, ms(med["consumer-dead-log-server"].P50), ms(med["consumer-go"].P50), ms(med["consumer-dead-log-server"].P99), ms(med["consumer-go"].P99))
-	fmt.Printf("bench: consumer/%s by round: %s\n", baseline, ratios(consumerRounds))
-	fmt.Printf("bench: consumer/%s = %.2f (go handler, 64 callers, calls/s)\n", baseline, consumer)
 }
 
 func fatal(format string, a ...any) {
@@ -544,8 +455,8 @@ func load(cfg client.Config, n int, warmup, duration time.Duration, server, brok
 					mu.Unlock()
 					return
 				}
-				if t0.After(measureFrom) && time.Now().Before(end) {
-					mine = append(mine, time.Since(t0))
+				if done := time.Now(); counted(done, measureFrom, end) {
+					mine = append(mine, done.Sub(t0))
 				}
 			}
 			mu.Lock()
@@ -566,6 +477,14 @@ func load(cfg client.Config, n int, warmup, duration time.Duration, server, brok
 		r.P99 = latencies[min(len(latencies)-1, len(latencies)*99/100)]
 	}
 	return r, nil
+}
+
+// counted reports whether a call answered at done counts in a cell
+// measured from from to end: every call answered in that window, whenever
+// it started, so that calls slower than the window (a one-shot Python
+// handler behind 63 others) still count in the throughput.
+func counted(done, from, end time.Time) bool {
+	return !done.Before(from) && done.Before(end)
 }
 
 // rss reads a memory figure of a process from /proc, in KiB.

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
 )
 
 func perSec(v ...float64) []result {
@@ -74,5 +75,25 @@ func TestTreeTicks(t *testing.T) {
 	}
 	if ownAfter-ownBefore >= int64(child.Seconds()*clockTicks) {
 		t.Fatalf("own time grew by %d ticks with the child's %v: not the process's own", ownAfter-ownBefore, child)
+	}
+}
+
+func TestCounted(t *testing.T) {
+	from := time.Unix(100, 0)
+	end := from.Add(5 * time.Second)
+	for _, tc := range []struct {
+		name string
+		done time.Time
+		want bool
+	}{
+		{"answered in the warm-up", from.Add(-time.Millisecond), false},
+		{"answered as the window opens", from, true},
+		{"answered in the window (started in the warm-up or not)", from.Add(4 * time.Second), true},
+		{"answered at the end", end, false},
+		{"answered after the end", end.Add(time.Second), false},
+	} {
+		if got := counted(tc.done, from, end); got != tc.want {
+			t.Errorf("%s: counted = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
