@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test lint deps clean demo bench bench-deps bench-logship deb systemtest
+.PHONY: all build test lint deps clean demo bench bench-deps bench-logship deb systemtest fresh-machine
 
 all: build
 
@@ -32,7 +32,9 @@ test: deps lint
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	@# Built with this module's toolchain: `go install pkg@version` would
+	@# otherwise fetch the newest patch release of staticcheck's go line.
+	@command -v staticcheck >/dev/null || GOTOOLCHAIN="$$($(GO) env GOVERSION)" $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck ./...
 
 # The consumer against a bare amqp091-go echo and a Python reference model, in one run
@@ -49,8 +51,10 @@ bench-deps:
 bench-logship:
 	$(GO) test -run '^$$' -bench BenchmarkBacklog -benchtime 1x ./logship/ | grep -E '^logship:'
 
-# The Debian package, built with the Go toolchain on PATH: dist/rabbitmq-consumer_<version>_<arch>.deb
+# The Debian package, built with the Go toolchain on PATH (installed when
+# missing): dist/rabbitmq-consumer_<version>_<arch>.deb
 deb:
+	@scripts/ensure-deps.sh build
 	@command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null && command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential debhelper dpkg-dev >/dev/null; }
 	@mkdir -p dist
 	GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" dpkg-buildpackage -us -uc -b
@@ -64,6 +68,12 @@ systemtest: deb
 	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null && command -v lintian >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap systemd-container lintian >/dev/null; }
 	@echo "--- the package under a real systemd"
 	$(GO) test -tags systemtest -count=1 -timeout 30m -v ./systemtest/
+
+# README.md's commands on a fresh Debian 12 in a container with its own
+# broker, each step timed (root; slow, not part of make test). FRESH_TEST=1
+# runs the README's test command there too.
+fresh-machine:
+	@scripts/fresh-machine.sh
 
 clean:
 	rm -rf $(BIN) dist build debian/.debhelper debian/rabbitmq-consumer debian/files debian/*.substvars debian/debhelper-build-stamp

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs and starts what the project's commands need on a Debian 12
-# machine: a Go toolchain, a running RabbitMQ on 127.0.0.1:5672 (guest/guest),
-# python3 for the example handler and stunnel4 for the TLS tests. Safe to run again: it only does what is missing.
+# machine: a Go toolchain and a C compiler (the race detector, the package's
+# binaries), a running RabbitMQ on 127.0.0.1:5672 (guest/guest), python3 for
+# the example handler and stunnel4 for the TLS tests. With the argument
+# `build`, only what building needs (make deb). Safe to run again: it only
+# does what is missing. README.md ("What the commands change") lists it all.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -21,6 +25,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Go's HTTPS (the toolchain and modules come from proxy.golang.org).
+if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then
+  echo "ensure-deps: installing ca-certificates" >&2
+  apt_install ca-certificates
+fi
+
 # Go: the module needs a current toolchain; Debian 12's golang is too old.
 export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
 if ! command -v go >/dev/null; then
@@ -31,8 +41,21 @@ if ! command -v go >/dev/null; then
   fi
   apt-get update -qq; apt_updated=1
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports golang-go >/dev/null
-  # go.mod names the toolchain; GOTOOLCHAIN=auto fetches it through the module proxy.
 fi
+# go.mod names the toolchain (its `go` line). An older go fetches it from
+# the Go module proxy into the module cache (GOTOOLCHAIN=auto, the default)
+# and runs it; GOTOOLCHAIN=local forbids that.
+want=go$(awk '$1 == "go" { print $2; exit }' go.mod)
+if ! have=$(go env GOVERSION); then
+  echo "ensure-deps: this module needs $want: install it in /usr/local/go (go.dev/dl), or let go fetch it (unset GOTOOLCHAIN, or GOTOOLCHAIN=auto)" >&2
+  exit 1
+fi
+[ "$have" = "$want" ] || echo "ensure-deps: Go toolchain $have (go.mod: $want)" >&2
+if ! command -v gcc >/dev/null; then
+  echo "ensure-deps: installing gcc (the race detector and the package's binaries use cgo)" >&2
+  apt_install gcc libc6-dev
+fi
+[ "${1:-}" = build ] && exit 0
 
 
 if ! command -v rabbitmq-server >/dev/null && [ ! -x /usr/sbin/rabbitmq-server ]; then
