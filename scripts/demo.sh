@@ -8,14 +8,20 @@ scripts/ensure-deps.sh
 export PATH="/usr/local/go/bin:$PATH"
 make --no-print-directory build >/dev/null
 
+# The virtual host is deleted afterwards, unless it was there before.
 vhost=demo
-rabbitmqctl -q add_vhost "$vhost" 2>/dev/null || true
+made_vhost=
+if ! rabbitmqctl -q list_vhosts name | grep -qx "$vhost"; then
+  rabbitmqctl -q add_vhost "$vhost"
+  made_vhost=1
+fi
 rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
 
 work=$(mktemp -d)
 consumer_pid=
 cleanup() {
   [ -n "$consumer_pid" ] && kill "$consumer_pid" 2>/dev/null || true
+  [ -n "$made_vhost" ] && rabbitmqctl -q delete_vhost "$vhost" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
