@@ -42,7 +42,7 @@ install=$(readme_block "## Installation")
 demo_cmd=$(echo "$quick" | sed -n 1p)
 test_cmd=$(echo "$quick" | sed -n 2p)
 
-include=systemd,systemd-sysv,git
+include=systemd,systemd-sysv,dbus,git
 cache=/var/cache/rabbitmq-consumer-fresh
 key=$(printf 'bookworm minbase %s' "$include" | sha256sum | cut -c1-12)
 root="$cache/rootfs-$key"
