@@ -30,13 +30,14 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# The commands of one ```sh block of README.md: the first after the heading
-# that starts with $1.
+# The commands of one ```sh block of a document: the first after the
+# heading that starts with $1 (in README.md, or in the file $2).
 readme_block() {
-  awk -v h="$1" 'index($0, h) == 1 { s = 1; next } s == 1 && /^```sh$/ { s = 2; next } s == 2 && /^```$/ { exit } s == 2 { print }' "$readme"
+  awk -v h="$1" 'index($0, h) == 1 { s = 1; next } s == 1 && /^```sh$/ { s = 2; next } s == 2 && /^```$/ { exit } s == 2 { print }' "${2:-$readme}"
 }
 quick=$(readme_block "## Quick start")
 install=$(readme_block "## Installation")
+logs=$(readme_block "## Logs" "$repo/docs/operations.md")
 [ "$(echo "$quick" | grep -c .)" = 2 ] || { echo "fresh-machine: README.md's quick start is not two commands:" >&2; echo "$quick" >&2; exit 1; }
 [ -n "$install" ] || { echo "fresh-machine: no sh block under README.md's Installation" >&2; exit 1; }
 demo_cmd=$(echo "$quick" | sed -n 1p)
@@ -161,9 +162,24 @@ while IFS= read -r line; do
   [ -n "$line" ] || continue
   case "$line" in \#*) continue ;; esac
   step "$line"
-  run_ct "$line"
+  out=$(run_ct "$line")
+  echo "$out"
+  # A line with the program's output as its comment must print just that.
+  case "$line" in rabbitmq-consumer-status*\#*)
+    want=$(echo "$line" | sed 's/^[^#]*# //')
+    [ "$(echo "$out" | sed -n 2p)" = "$want" ] || { echo "fresh-machine: README.md says the status check prints: $want" >&2; exit 1; }
+  esac
   took
 done <<<"$install"
+
+step "docs/operations.md's log commands, for the virtual host example"
+while IFS= read -r line; do
+  line=${line//@trees/@example}
+  out=$(run_ct "$line")
+  echo "$out" | head -5
+  case "$line" in journalctl*) [ -n "$out" ] || { echo "fresh-machine: no log lines" >&2; exit 1; } ;; esac
+done <<<"$logs"
+took
 
 if [ "${FRESH_TEST:-}" = 1 ]; then
   step "README quick start: $test_cmd"
