@@ -12,9 +12,11 @@
 # through NAT on a veth pair; it cannot reach the host itself, whose broker
 # stays untouched.
 set -euo pipefail
+# The whole script is one function, read before it runs: the clone may
+# change under it.
+main() {
 [ "$(id -u)" = 0 ] || { echo "fresh-machine: needs root (debootstrap, systemd-nspawn, nft)" >&2; exit 1; }
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
-readme="$repo/README.md"
 common=$(cd "$repo" && cd "$(git rev-parse --git-common-dir)" && pwd)
 
 step_start=0
@@ -31,17 +33,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # The commands of one ```sh block of a document: the first after the
-# heading that starts with $1 (in README.md, or in the file $2).
+# heading that starts with $1, in the clone's README.md or in its file $2.
 readme_block() {
-  awk -v h="$1" 'index($0, h) == 1 { s = 1; next } s == 1 && /^```sh$/ { s = 2; next } s == 2 && /^```$/ { exit } s == 2 { print }' "${2:-$readme}"
+  awk -v h="$1" 'index($0, h) == 1 { s = 1; next } s == 1 && /^```sh$/ { s = 2; next } s == 2 && /^```$/ { exit } s == 2 { print }' "$clone/${2:-README.md}"
 }
-quick=$(readme_block "## Quick start")
-install=$(readme_block "## Installation")
-logs=$(readme_block "## Logs" "$repo/docs/operations.md")
-[ "$(echo "$quick" | grep -c .)" = 2 ] || { echo "fresh-machine: README.md's quick start is not two commands:" >&2; echo "$quick" >&2; exit 1; }
-[ -n "$install" ] || { echo "fresh-machine: no sh block under README.md's Installation" >&2; exit 1; }
-demo_cmd=$(echo "$quick" | sed -n 1p)
-test_cmd=$(echo "$quick" | sed -n 2p)
 
 include=systemd,systemd-sysv,dbus,git
 cache=/var/cache/rabbitmq-consumer-fresh
@@ -149,9 +144,18 @@ run_ct() {
     -p WorkingDirectory=/root/rabbitmq-consumer --setenv=HOME=/root bash -c "$1" </dev/null
 }
 
-step "git clone (the repository's committed HEAD, $(git -C "$repo" rev-parse --short HEAD))"
+rev=$(git -C "$repo" rev-parse --short "${FRESH_REV:-HEAD}")
+step "git clone (the repository's committed ${FRESH_REV:-HEAD}, $rev)"
 in_ct git clone -q "$repo" /root/rabbitmq-consumer
+in_ct git -C /root/rabbitmq-consumer checkout -q "$rev"
 took
+clone="$work/root/root/rabbitmq-consumer"
+quick=$(readme_block "## Quick start")
+install=$(readme_block "## Installation")
+logs=$(readme_block "## Logs" docs/operations.md)
+[ "$(echo "$quick" | grep -c .)" = 2 ] || { echo "fresh-machine: README.md's quick start is not two commands:" >&2; echo "$quick" >&2; exit 1; }
+demo_cmd=$(echo "$quick" | sed -n 1p)
+test_cmd=$(echo "$quick" | sed -n 2p)
 
 step "README quick start: $demo_cmd"
 run_ct "$demo_cmd"
@@ -190,3 +194,6 @@ fi
 step "left running in the container (systemd-nspawn processes; none expected)"
 in_ct sh -c 'ps -eo comm | grep -c "^systemd-nspawn" || true'
 took
+}
+main "$@"
+exit
