@@ -57,6 +57,19 @@ else
 fi
 took
 
+# The certificates of the host's CA bundle that Debian's ca-certificates
+# does not ship.
+local_cas() {
+  local bundle=/etc/ssl/certs/ca-certificates.crt d=$work/cas known f
+  [ -s "$bundle" ] || return 0
+  mkdir -p "$d"
+  known=$(for f in /usr/share/ca-certificates/mozilla/*.crt; do openssl x509 -in "$f" -noout -fingerprint -sha256; done)
+  awk -v d="$d" '/BEGIN CERTIFICATE/ { n++ } n { print > (d "/" n ".pem") }' "$bundle"
+  for f in "$d"/*.pem; do
+    grep -qxF "$(openssl x509 -in "$f" -noout -fingerprint -sha256)" <<<"$known" || cat "$f"
+  done
+}
+
 name=rcf$$
 net=10.250.$(( $$ % 250 )).
 work=$(mktemp -d /var/tmp/rabbitmq-consumer-fresh.XXXXXX)
@@ -86,6 +99,14 @@ trap 'exit 130' INT TERM
 
 step "boot it: a copy of the root, systemd as PID 1, a private network namespace"
 cp -a "$root" "$work/root"
+# The host's own trust anchors (a site CA, a TLS-intercepting proxy's),
+# which every machine on its network needs: where Debian's ca-certificates
+# takes local CAs, so it adds them when it is installed. Not the project's.
+local_cas >"$work/local.crt"
+if [ -s "$work/local.crt" ]; then
+  install -D -m 0644 "$work/local.crt" "$work/root/usr/local/share/ca-certificates/host-local.crt"
+  echo "the host's local CAs:" $(openssl crl2pkcs7 -nocrl -certfile "$work/local.crt" | openssl pkcs7 -print_certs -noout | grep '^subject')
+fi
 systemd-nspawn -D "$work/root" --boot --register=no --keep-unit -M "$name" \
   --network-veth --resolv-conf=copy-host \
   --bind-ro="$repo" --bind-ro="$common" --console=pipe --quiet >"$work/console.log" 2>&1 &
@@ -191,8 +212,11 @@ if [ "${FRESH_TEST:-}" = 1 ]; then
   took
 fi
 
-step "left running in the container (systemd-nspawn processes; none expected)"
-in_ct sh -c 'ps -eo comm | grep -c "^systemd-nspawn" || true'
+step "what the commands left on the machine"
+in_ct sh -c 'echo "systemd-nspawn processes (the system test'"'"'s containers): $(ps -eo comm | grep -c "^systemd-nspawn")"
+  echo "virtual hosts: $(rabbitmqctl -q list_vhosts name | tr "\n" " ")"
+  echo "apt sources added: $(ls /etc/apt/sources.list.d/)"
+  du -sh /root/go /root/.cache/go-build /var/cache/rabbitmq-consumer-systemtest 2>/dev/null || true'
 took
 }
 main "$@"
