@@ -21,7 +21,7 @@ common=$(cd "$repo" && cd "$(git rev-parse --git-common-dir)" && pwd)
 
 step_start=0
 step() { step_start=$(date +%s%N); echo; echo "=== $*"; }
-took() { local ms=$(( ($(date +%s%N) - step_start) / 1000000 )); printf '=== took %d.%01ds\n' $((ms / 1000)) $((ms % 1000 / 100)); }
+took() { local ms=$(( ($(date +%s%N) - step_start) / 1000000 )); printf '=== took %d.%03ds\n' $((ms / 1000)) $((ms % 1000)); }
 t0=$(date +%s)
 
 need=()
@@ -158,11 +158,12 @@ took
 
 # A command line as root types it in /root/rabbitmq-consumer, run by the
 # container's systemd (its own cgroup, delegated for the system test's
-# nested container), with its output here.
+# nested container), with its output here. Its input says yes to every
+# question, as the operator would (apt install asks before adding packages).
 run_ct() {
   echo "# $1"
-  in_ct systemd-run --quiet --wait --pipe --collect --service-type=exec -p Delegate=yes \
-    -p WorkingDirectory=/root/rabbitmq-consumer --setenv=HOME=/root bash -c "$1" </dev/null
+  { yes || true; } | in_ct systemd-run --quiet --wait --pipe --collect --service-type=exec -p Delegate=yes \
+    -p WorkingDirectory=/root/rabbitmq-consumer --setenv=HOME=/root bash -c "$1"
 }
 
 rev=$(git -C "$repo" rev-parse --short "${FRESH_REV:-HEAD}")
