@@ -113,6 +113,11 @@ func TestPackageUnderSystemd(t *testing.T) {
 
 	// Install.
 	c.must("dpkg", "-i", "/share/rabbitmq-consumer.deb")
+	// The package alone serves its example configuration: the example
+	// handler it names is shipped.
+	if out, err := c.exec("rabbitmq-consumer", "--check", "--virtual-host-name", "example"); err != nil {
+		t.Errorf("the installed example configuration does not check: %v\n%s", err, out)
+	}
 	c.must("dpkg", "-i", "/share/"+filepath.Base(v1))
 	if out := c.must("sh", "-c", "systemd-analyze verify /lib/systemd/system/rabbitmq-consume@test.service /lib/systemd/system/rabbitmq-consume.target /lib/systemd/system/rabbitmq-consumer-logship.service 2>&1"); strings.TrimSpace(out) != "" {
 		t.Errorf("systemd-analyze verify says:\n%s", out)
