@@ -205,6 +205,8 @@ while IFS= read -r line; do
   echo "$out" | head -5
   case "$line" in journalctl*) [ -n "$out" ] || { echo "fresh-machine: no log lines" >&2; exit 1; } ;; esac
 done <<<"$logs"
+echo "(what -t leaves out, and would break jq: the lines of journalctl -u rabbitmq-consume@example -o cat that are not JSON)"
+in_ct sh -c "journalctl -u rabbitmq-consume@example -o cat | grep -v '^{'" || true
 took
 
 if [ "${FRESH_TEST:-}" = 1 ]; then
