@@ -217,10 +217,9 @@ fi
 
 step "what the commands left on the machine"
 in_ct sh -c 'echo "systemd-nspawn processes (the system test'"'"'s containers): $(ps -eo comm | grep -c "^systemd-nspawn")"
-  echo "virtual hosts: $(rabbitmqctl -q list_vhosts name | tr "\n" " ")"
+  echo "virtual hosts: $(rabbitmqctl -q list_vhosts --no-table-headers name | tr "\n" " ")"
   echo "apt sources added: $(ls /etc/apt/sources.list.d/)"
   du -sh /root/go /root/.cache/go-build /var/cache/rabbitmq-consumer-systemtest 2>/dev/null || true'
 took
 }
-main "$@"
-exit
+main "$@"; exit $? # on one line: read before main runs
