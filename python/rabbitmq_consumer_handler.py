@@ -1,0 +1,163 @@
+"""Write a persistent rabbitmq-consumer handler in Python.
+
+A persistent handler (contract.json: "mode": "persistent") is started once
+and answers many requests over its stdin and stdout, one JSON message per
+line, after a handshake line: the protocol rabbitmq-consumer/1 of
+docs/handlers.md. This module speaks it, with nothing but the standard
+library (Python 3.9+)::
+
+    #!/usr/bin/python3
+    from rabbitmq_consumer_handler import reply, serve
+
+    def handle(request, meta):
+        return reply(True, "Greeted", {"greeting": "hello " + request["name"]})
+
+    serve(handle)
+
+serve(fn) writes the handshake, then calls fn(request, meta) for each
+request and writes its return value (a response dict: success, message,
+data; reply() builds one) as the response, until stdin ends; then it
+returns (the program then ends with status 0).
+
+- An exception in fn (or a return value that is not a dict, or not JSON)
+  prints its traceback to stderr (the consumer's log) and answers
+  {"success": false, "message": "An unexpected error occurred",
+  "data": null}; the process keeps serving. SystemExit and
+  KeyboardInterrupt are not caught: they end the process.
+- stdout is the protocol's channel, so serve() points file descriptor 1 and
+  sys.stdout at stderr while it runs: a print() in fn, or a program fn
+  starts, writes to the log and cannot corrupt the protocol.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+import traceback
+
+__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "reply", "serve"]
+
+PROTOCOL = "rabbitmq-consumer/1"
+"""The protocol this module speaks, as named in the handshake."""
+
+UNEXPECTED_ERROR = "An unexpected error occurred"
+"""The message of the reply to a request that fn failed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Meta:
+    """A request's metadata from its request line."""
+
+    correlation_id: str
+    """The caller's correlation id."""
+    exchange: str
+    """The exchange the request was published to."""
+    virtual_host: str
+    """The consumer's virtual host."""
+    redelivered: bool
+    """True when the broker delivered the request before."""
+    deadline: "int | None"
+    """The caller's deadline in Unix milliseconds, or None."""
+
+    def seconds_left(self):
+        """Seconds until the caller's deadline (negative when past), or None."""
+        if self.deadline is None:
+            return None
+        return self.deadline / 1000 - time.time()
+
+
+class ProtocolError(Exception):
+    """A line from the consumer that is not a request of the protocol."""
+
+
+def reply(success, message, data=None):
+    """A response dict: {"success": success, "message": message, "data": data}."""
+    return {"success": bool(success), "message": str(message), "data": data}
+
+
+def _unexpected():
+    return {"success": False, "message": UNEXPECTED_ERROR, "data": None}
+
+
+def _encode(obj):
+    # Compact (no newline inside a message), strict JSON (no NaN), UTF-8.
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def _answer(fn, message, err):
+    """The response line for one request line."""
+    correlation_id = message["correlation_id"]
+    meta = Meta(
+        correlation_id=correlation_id,
+        exchange=message.get("exchange", ""),
+        virtual_host=message.get("virtual_host", ""),
+        redelivered=bool(message.get("redelivered", False)),
+        deadline=message.get("deadline"),
+    )
+    try:
+        response = fn(message.get("request"), meta)
+        if not isinstance(response, dict):
+            raise TypeError("the handler returned %r, not a response dict (success, message, data)" % (response,))
+        return _encode({"correlation_id": correlation_id, "response": response})
+    except Exception:
+        traceback.print_exc(file=err)
+        err.flush()
+        return _encode({"correlation_id": correlation_id, "response": _unexpected()})
+
+
+def _loop(fn, stdin, stdout, err):
+    stdout.write(_encode({"protocol": PROTOCOL}))
+    stdout.flush()
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        try:
+            message = json.loads(line)
+        except ValueError as e:
+            raise ProtocolError("a line that is not JSON: %.100r" % (line,)) from e
+        if not isinstance(message, dict) or not isinstance(message.get("correlation_id"), str):
+            raise ProtocolError("a line that is not a request: %.100r" % (line,))
+        stdout.write(_answer(fn, message, err))
+        stdout.flush()
+
+
+def serve(fn, stdin=None, stdout=None):
+    """Answer the consumer's requests with fn(request, meta) until stdin ends.
+
+    stdin and stdout (binary streams) default to the process's own; then
+    file descriptor 1 and sys.stdout point at stderr while serve runs, so
+    nothing but the protocol reaches the consumer. Raises ProtocolError on
+    a line that is not a request (the consumer never sends one).
+    """
+    if stdin is not None or stdout is not None:
+        _loop(fn, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer, sys.stderr)
+        return
+    channel = os.dup(1)  # not inherited by programs fn starts
+    saved = sys.stdout
+    try:
+        os.dup2(2, 1)
+        if saved is not None:
+            saved.flush()  # what was printed before serve goes to stderr too
+        sys.stdout = sys.stderr
+        with open(channel, "wb", closefd=False) as out:
+            _loop(fn, sys.stdin.buffer, out, sys.stderr)
+    finally:
+        sys.stdout = saved
+        os.dup2(channel, 1)
+        os.close(channel)
+
+
+def handler(fn):
+    """Decorator form of serve: serves with fn when defined in the program run.
+
+    In the handler program itself (module __main__) it serves right away and
+    then ends the process with status 0 when stdin ends, so the decorated
+    function must come last in the file. Imported (e.g. by a test), it
+    returns fn unchanged.
+    """
+    if getattr(fn, "__module__", None) == "__main__":
+        serve(fn)
+        sys.exit(0)
+    return fn
