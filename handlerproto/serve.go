@@ -24,16 +24,17 @@ type Handler func(ctx context.Context, r Request) (wire.Response, error)
 
 // Serve speaks the protocol over os.Stdin and os.Stdout, with errors of
 // the handler on os.Stderr, until stdin ends (the consumer's way of ending
-// a process: Serve then returns nil) or ctx is done (ctx.Err()).
+// a process: Serve then returns nil).
 func Serve(ctx context.Context, h Handler) error {
 	return ServeIO(ctx, os.Stdin, os.Stdout, os.Stderr, h)
 }
 
 // ServeIO is Serve over the given streams: it writes the handshake to out,
 // then answers each request line of in with one response line on out,
-// flushed. It returns nil at the end of in, ctx.Err() when ctx is done
-// before the next request, and an error for a line of in that is not a
-// request or a failed write.
+// flushed, on the calling goroutine. It returns nil at the end of in,
+// ctx.Err() when ctx is done after a response (a read in progress is not
+// interrupted: the consumer ends a process by closing its stdin), and an
+// error for a line of in that is not a request or a failed write.
 func ServeIO(ctx context.Context, in io.Reader, out, errOut io.Writer, h Handler) error {
 	w := bufio.NewWriter(out)
 	if _, err := w.WriteString(`{"protocol":"` + Protocol + `"}` + "\n"); err != nil {
@@ -42,59 +43,30 @@ func ServeIO(ctx context.Context, in io.Reader, out, errOut io.Writer, h Handler
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("write the handshake: %w", err)
 	}
-	lines, readErr := readLines(ctx, in)
-	for {
-		var line []byte
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case l, ok := <-lines:
-			if !ok {
-				return <-readErr
-			}
-			line = l
-		}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	for sc.Scan() {
 		var req Request
-		if err := json.Unmarshal(line, &req); err != nil {
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			return fmt.Errorf("read a request: %w", err)
 		}
 		if req.CorrelationID == "" {
 			return errors.New("read a request: a line without a correlation_id")
 		}
-		b := answer(ctx, h, req, errOut)
-		if _, err := w.Write(b); err != nil {
+		if _, err := w.Write(answer(ctx, h, req, errOut)); err != nil {
 			return fmt.Errorf("write a response: %w", err)
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write a response: %w", err)
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-}
-
-// readLines reads in's lines on a goroutine of its own, so that ServeIO
-// can also wait for ctx. The error channel gets the reading's end: nil at
-// the end of in.
-func readLines(ctx context.Context, in io.Reader) (<-chan []byte, <-chan error) {
-	lines, errc := make(chan []byte), make(chan error, 1)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64<<10), MaxLine)
-		for sc.Scan() {
-			select {
-			case lines <- append([]byte(nil), sc.Bytes()...):
-			case <-ctx.Done():
-				errc <- ctx.Err()
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			errc <- fmt.Errorf("read a request: %w", err)
-			return
-		}
-		errc <- nil
-	}()
-	return lines, errc
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read a request: %w", err)
+	}
+	return nil
 }
 
 // answer is the response line to one request: the handler's, or the

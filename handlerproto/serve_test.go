@@ -9,9 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -88,10 +86,10 @@ func TestServeIO(t *testing.T) {
 		{name: "deadline in ctx", in: `{"correlation_id":"d","deadline":4102444800000,"request":{"do":"meta"}}` + "\n",
 			want: handshake + `{"correlation_id":"d","response":{"success":true,"message":"meta","data":{"ctx_deadline":true,"exchange":"","redelivered":false,"vhost":""}}}` + "\n"},
 		{name: "error, then serving on", in: line("a", `{"do":"fail"}`) + line("b", `{"n":2}`),
-			want: handshake + `{"correlation_id":"a"` + unexpectedLine + `{"correlation_id":"b","response":{"success":true,"message":"echo","data":{"n":2}}}` + "\n",
+			want:   handshake + `{"correlation_id":"a"` + unexpectedLine + `{"correlation_id":"b","response":{"success":true,"message":"echo","data":{"n":2}}}` + "\n",
 			stderr: "handler failed on request a: it failed"},
 		{name: "panic, then serving on", in: line("a", `{"do":"panic"}`) + line("b", `{"n":2}`),
-			want: handshake + `{"correlation_id":"a"` + unexpectedLine + `{"correlation_id":"b","response":{"success":true,"message":"echo","data":{"n":2}}}` + "\n",
+			want:   handshake + `{"correlation_id":"a"` + unexpectedLine + `{"correlation_id":"b","response":{"success":true,"message":"echo","data":{"n":2}}}` + "\n",
 			stderr: "panic: it panicked"},
 		{name: "data not JSON", in: line("a", `{"do":"badjson"}`), want: handshake + `{"correlation_id":"a"` + unexpectedLine, stderr: "marshal the response"},
 		{name: "no data is null", in: line("a", `{"do":"nodata"}`), want: handshake + `{"correlation_id":"a","response":{"success":true,"message":"none","data":null}}` + "\n"},
@@ -113,24 +111,21 @@ func TestServeIO(t *testing.T) {
 	}
 }
 
-// TestServeIOEndsWithCtx: a cancelled ctx ends ServeIO while it waits for
-// a request.
+// TestServeIOEndsWithCtx: a ctx done during a request ends ServeIO after
+// its response.
 func TestServeIOEndsWithCtx(t *testing.T) {
-	inR, inW := io.Pipe()
-	defer inW.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out testutil.SyncBuffer
-	done := make(chan error, 1)
-	go func() { done <- ServeIO(ctx, inR, &out, io.Discard, steered) }()
-	testutil.WaitFor(t, "the handshake", 10*time.Second, func() bool { return out.String() == handshake })
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("ServeIO = %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ServeIO did not end with its ctx")
+	h := func(ctx context.Context, r Request) (wire.Response, error) {
+		cancel()
+		return Reply(true, "last", nil)
+	}
+	var out bytes.Buffer
+	err := ServeIO(ctx, strings.NewReader(line("a", "{}")+line("b", "{}")), &out, io.Discard, h)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ServeIO = %v, want context.Canceled", err)
+	}
+	if want := handshake + `{"correlation_id":"a","response":{"success":true,"message":"last","data":null}}` + "\n"; out.String() != want {
+		t.Errorf("ServeIO wrote\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
