@@ -102,7 +102,9 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 
 	if *check {
 		c.Close() // the persistent handlers' processes New started to check them
-		fmt.Fprintf(stderr, "rabbitmq-consumer: %s: virtual host %s: configuration and %d handlers are fine\n", cfg.Path, *vhost, len(c.Exchanges()))
+		// Through logOut, as the log lines of the processes just checked: the
+		// two writers must not write to stderr at once.
+		fmt.Fprintf(logOut, "rabbitmq-consumer: %s: virtual host %s: configuration and %d handlers are fine\n", cfg.Path, *vhost, len(c.Exchanges()))
 		return ExitOK
 	}
 
