@@ -29,12 +29,12 @@ returns (the program then ends with status 0).
   starts, writes to the log and cannot corrupt the protocol.
 """
 
-import dataclasses
 import json
 import os
 import sys
 import time
 import traceback
+import typing
 
 __all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "reply", "serve"]
 
@@ -45,8 +45,7 @@ UNEXPECTED_ERROR = "An unexpected error occurred"
 """The message of the reply to a request that fn failed."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Meta:
+class Meta(typing.NamedTuple):
     """A request's metadata from its request line."""
 
     correlation_id: str
@@ -57,7 +56,7 @@ class Meta:
     """The consumer's virtual host."""
     redelivered: bool
     """True when the broker delivered the request before."""
-    deadline: "int | None"
+    deadline: typing.Optional[int]
     """The caller's deadline in Unix milliseconds, or None."""
 
     def seconds_left(self):
@@ -88,13 +87,8 @@ def _encode(obj):
 def _answer(fn, message, err):
     """The response line for one request line."""
     correlation_id = message["correlation_id"]
-    meta = Meta(
-        correlation_id=correlation_id,
-        exchange=message.get("exchange", ""),
-        virtual_host=message.get("virtual_host", ""),
-        redelivered=bool(message.get("redelivered", False)),
-        deadline=message.get("deadline"),
-    )
+    get = message.get
+    meta = Meta(correlation_id, get("exchange", ""), get("virtual_host", ""), bool(get("redelivered", False)), get("deadline"))
     try:
         response = fn(message.get("request"), meta)
         if not isinstance(response, dict):
