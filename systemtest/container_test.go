@@ -20,8 +20,10 @@ import (
 // cacheDir keeps debootstrap roots between runs, keyed by what they hold.
 const cacheDir = "/var/cache/rabbitmq-consumer-systemtest"
 
-// include is what the container needs besides a minimal Debian.
-const include = "systemd,systemd-sysv,dbus,ca-certificates"
+// include is what the container needs besides a minimal Debian; python3
+// is what `apt install` of the package brings along (Recommends), for the
+// example handler.
+const include = "systemd,systemd-sysv,dbus,ca-certificates,python3"
 
 // rootfs returns a cached debootstrap root, making it when missing.
 func rootfs(t *testing.T) string {
