@@ -36,8 +36,9 @@ func serve(t *testing.T) (cfgPath, vhost string) {
 	dir := t.TempDir()
 	examples, _ := filepath.Abs("../../examples/handlers")
 	handlers := filepath.Join(dir, "handlers")
-	write(t, filepath.Join(handlers, "dx_example", "handler"), mustRead(t, filepath.Join(examples, "dx_example", "handler")), 0o755)
-	write(t, filepath.Join(handlers, "dx_example", "contract.json"), mustRead(t, filepath.Join(examples, "dx_example", "contract.json")), 0o644)
+	// The one-shot form: a copy outside the repository cannot import the Python helper.
+	write(t, filepath.Join(handlers, "dx_example", "handler"), mustRead(t, filepath.Join(examples, "dx_example_oneshot", "handler")), 0o755)
+	write(t, filepath.Join(handlers, "dx_example", "contract.json"), mustRead(t, filepath.Join(examples, "dx_example_oneshot", "contract.json")), 0o644)
 	open := `{"description":"d","lock_attribute":null,"request":{"type":"object"},"response":{}}`
 	write(t, filepath.Join(handlers, "dx_echo", "handler"), "#!/bin/sh\nprintf '{\"success\":true,\"message\":\"echo\",\"data\":%s}' \"$(cat)\"\n", 0o755)
 	write(t, filepath.Join(handlers, "dx_echo", "contract.json"), open, 0o644)
