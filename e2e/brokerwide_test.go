@@ -30,6 +30,12 @@ func TestBrokerwideRestart(t *testing.T) {
 	time.Sleep(5 * time.Second) // the outage being simulated, not a synchronisation
 	testbroker.StartApp(t)
 	back := time.Now()
+	// Exchanges are not durable (as the reference declares them): the
+	// broker's restart dropped them, and they are back once the consumer has
+	// declared its topology again. A call published before that is unroutable.
+	testutil.WaitFor(t, "the consumer to consume again", 60*time.Second, func() bool {
+		return strings.Count(p.stderr.String(), `"message":"consuming"`) >= 2
+	})
 	var c *testrpc.Caller
 	testutil.WaitFor(t, "the broker to accept a caller", 60*time.Second, func() bool {
 		conn, err := amqp.Dial(w.vh.URL())
