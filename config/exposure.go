@@ -8,18 +8,19 @@ import (
 )
 
 // secretsIn lists the keys of the secrets set in the file itself (before
-// the environment and credentials override them).
+// the environment and credentials override them); a secret's key is also
+// its credential's name.
 func secretsIn(cfg *Config) []string {
 	var keys []string
 	if cfg.Server.Password != "" {
-		keys = append(keys, "server.password")
+		keys = append(keys, CredentialServerPassword)
 	}
 	if cfg.LogServer != nil && cfg.LogServer.APIToken != "" {
-		keys = append(keys, "log_server.api_token")
+		keys = append(keys, CredentialLogServerToken)
 	}
 	for name, vh := range cfg.VirtualHosts {
 		if len(vh.FernetKeys) > 0 {
-			keys = append(keys, "virtual_hosts."+name+".fernet_key")
+			keys = append(keys, CredentialFernetKey(name))
 		}
 	}
 	sort.Strings(keys)
