@@ -96,6 +96,9 @@ type Filter struct {
 	Outcomes []Outcome
 	// Since and Until bound the request's CreatedAt: Since <= t < Until.
 	Since, Until time.Time
+	// After selects requests with ID > After (0: no bound): what arrived
+	// since a page was drawn, for the live view.
+	After int64
 }
 
 // Page is one page of a listing, newest first.
