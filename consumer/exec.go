@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // Exec is an executable handler: <dir>/handler with <dir>/contract.json.
@@ -20,7 +22,7 @@ type Exec struct {
 	// Path is the executable.
 	Path string
 
-	contract *Contract
+	contract *contract.Contract
 	envOnce  sync.Once
 	env      []string // the environment every run starts from; see handlerEnv
 }
@@ -29,7 +31,7 @@ type Exec struct {
 // (mock mode) only the contract must be there.
 func LoadExec(dir string, needExecutable bool) (*Exec, error) {
 	contractPath := filepath.Join(dir, "contract.json")
-	c, err := ReadContract(contractPath)
+	c, err := contract.Load(contractPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", contractPath, err)
 	}
@@ -49,7 +51,7 @@ func LoadExec(dir string, needExecutable bool) (*Exec, error) {
 }
 
 // Contract implements Handler.
-func (h *Exec) Contract() *Contract { return h.contract }
+func (h *Exec) Contract() *contract.Contract { return h.contract }
 
 // Handle implements Handler: it runs the executable once, with a clean
 // environment, in its own process group. ctx's deadline is the handler's
@@ -89,3 +91,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// compact elides the insignificant spaces of valid JSON.
+func compact(valid []byte) []byte { return contract.Compact(valid) }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // Pool is a persistent executable handler: long-lived processes of one
@@ -79,7 +81,7 @@ func (pl *Pool) open() error {
 }
 
 // Contract implements Handler.
-func (pl *Pool) Contract() *Contract { return pl.exec.contract }
+func (pl *Pool) Contract() *contract.Contract { return pl.exec.contract }
 
 // Handle implements Handler: it sends the request to an idle process (one
 // started for it when none is idle) and reads its response. A process that

@@ -1,8 +1,6 @@
 package consumer
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,47 +50,6 @@ func TestParseResponseLine(t *testing.T) {
 				t.Errorf("= %s, %v; want %s", got, err, tt.want)
 			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 				t.Errorf("error = %v, want one saying %q", err, tt.err)
-			}
-		})
-	}
-}
-
-func TestContractMode(t *testing.T) {
-	tests := []struct {
-		extra      string
-		persistent bool
-		maxReq     int
-		err        string
-	}{
-		{``, false, DefaultMaxRequestsPerProcess, ""},
-		{`,"mode":"oneshot"`, false, DefaultMaxRequestsPerProcess, ""},
-		{`,"mode":"persistent"`, true, DefaultMaxRequestsPerProcess, ""},
-		{`,"mode":"persistent","max_requests_per_process":0`, true, 0, ""},
-		{`,"mode":"persistent","max_requests_per_process":5`, true, 5, ""},
-		{`,"mode":"Persistent"`, false, 0, `mode "Persistent": must be "oneshot" or "persistent"`},
-		{`,"max_requests_per_process":-1`, false, 0, "max_requests_per_process must not be negative"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.extra, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "contract.json")
-			if err := os.WriteFile(path, []byte(`{"description":"d","request":{},"response":{}`+tt.extra+`}`), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			c, err := ReadContract(path)
-			if err == nil {
-				_, err = compile("dx", c)
-			}
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error = %v, want %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Persistent() != tt.persistent || c.MaxRequests() != tt.maxReq {
-				t.Errorf("persistent %v, max requests %d; want %v, %d", c.Persistent(), c.MaxRequests(), tt.persistent, tt.maxReq)
 			}
 		})
 	}

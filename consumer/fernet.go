@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fernet/fernet-go"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // Mask replaces the values of decrypted fields in everything logged or shipped.
@@ -25,7 +24,7 @@ func decryptFields(obj map[string]any, keys []*fernet.Key) []string {
 	var names []string
 	for k, v := range obj {
 		s, ok := v.(string)
-		if !ok || len(s) < 50 || s[0] != 'g' { // every token starts with version 0x80: "gAAAA"
+		if !ok || !contract.MayBeFernetToken(s) {
 			continue
 		}
 		if msg := fernet.VerifyAndDecrypt([]byte(s), 0, keys); msg != nil {
@@ -35,18 +34,6 @@ func decryptFields(obj map[string]any, keys []*fernet.Key) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// plaintextErrors are the validation errors of decrypted fields whose
-// plaintext is not UTF-8: JSON could carry them only altered.
-func plaintextErrors(obj map[string]any, fields []string) []wire.ValidationError {
-	var errs []wire.ValidationError
-	for _, f := range fields {
-		if s, ok := obj[f].(string); ok && !utf8.ValidString(s) {
-			errs = append(errs, wire.ValidationError{Location: []any{f}, Message: "the decrypted value is not valid UTF-8", Type: textUTF8})
-		}
-	}
-	return errs
 }
 
 // masked renders obj as JSON with the named fields replaced by Mask.
@@ -93,8 +80,10 @@ func maskSecrets(doc []byte, secrets []string) []byte {
 	if !found {
 		return doc
 	}
-	v, err := decodeAny(doc)
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber() // numbers as they are
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return doc
 	}
 	out, err := json.Marshal(maskValue(v, secrets))

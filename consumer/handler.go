@@ -10,12 +10,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // Handler answers the requests of one exchange.
 type Handler interface {
 	// Contract describes the requests the handler takes and the responses it gives.
-	Contract() *Contract
+	Contract() *contract.Contract
 	// Handle answers one validated request with the whole response object
 	// (success, message, data) as JSON. A returned error, or a response that
 	// breaks the envelope or the response schema, is answered as an

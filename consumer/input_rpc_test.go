@@ -59,10 +59,10 @@ func TestTextRejectedThroughTheBroker(t *testing.T) {
 	for _, tt := range []struct {
 		body, typ, loc string
 	}{
-		{"{\"name\":\"caf\xe9\"}", textUTF8, "[name]"},
-		{`{"name":"\ud800"}`, textUTF8, "[name]"},
-		{`{"n":1,"n":2}`, textDuplicate, "[]"},
-		{`{"xs":[{"a":1},{"a":1,"a":2}]}`, textDuplicate, "[xs 1]"},
+		{"{\"name\":\"caf\xe9\"}", "utf8_invalid", "[name]"},
+		{`{"name":"\ud800"}`, "utf8_invalid", "[name]"},
+		{`{"n":1,"n":2}`, "duplicate_key", "[]"},
+		{`{"xs":[{"a":1},{"a":1,"a":2}]}`, "duplicate_key", "[xs 1]"},
 	} {
 		errs := validationErrors(t, h.call(c, "dx_echo", []byte(tt.body)))
 		if len(errs) != 1 || errs[0].Type != tt.typ || fmt.Sprint(errs[0].Location) != tt.loc || errs[0].Message == "" {
@@ -138,7 +138,7 @@ func TestGoHandlerIntegers(t *testing.T) {
 // asking for format assertion refuses a malformed email; errors come
 // sorted with array indexes as numbers.
 func TestSchemaFeaturesThroughTheBroker(t *testing.T) {
-	pydantic := string(readGolden(t, "testdata/defaults/pydantic", "schema.json"))
+	pydantic := readFile(t, "../contract/testdata/defaults/pydantic/schema.json")
 	dir, exchanges := execHandlers(t, map[string][2]string{
 		"dx_pydantic": {echoHandler, `{"description":"d","request":` + pydantic + `,"response":{}}`},
 		"dx_format":   {echoHandler, `{"description":"d","format_assertion":true,"request":{"type":"object","properties":{"email":{"type":"string","format":"email"}}},"response":{}}`},
@@ -147,10 +147,10 @@ func TestSchemaFeaturesThroughTheBroker(t *testing.T) {
 	h := start(t, setup{exchanges: exchanges, handlersDir: dir})
 	c := h.caller(false)
 
-	r := h.call(c, "dx_pydantic", readGolden(t, "testdata/defaults/pydantic", "request.json"))
+	r := h.call(c, "dx_pydantic", []byte(readFile(t, "../contract/testdata/defaults/pydantic/request.json")))
 	var got, want any
 	_ = json.Unmarshal(r.Data, &got)
-	_ = json.Unmarshal(readGolden(t, "testdata/defaults/pydantic", "want.json"), &want)
+	_ = json.Unmarshal([]byte(readFile(t, "../contract/testdata/defaults/pydantic/want.json")), &want)
 	if !r.Success || !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults: reply %+v %s, want data %s", r, r.Data, mustJSON(want))
 	}
@@ -188,7 +188,7 @@ func TestFernetPlaintextNotUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := validationErrors(t, h.call(h.caller(false), "dx_secret", map[string]any{"user": "u", "password": string(tok)}))
-	if len(errs) != 1 || errs[0].Type != textUTF8 || fmt.Sprint(errs[0].Location) != "[password]" {
+	if len(errs) != 1 || errs[0].Type != "utf8_invalid" || fmt.Sprint(errs[0].Location) != "[password]" {
 		t.Errorf("errors %+v, want one utf8_invalid at [password]", errs)
 	}
 }

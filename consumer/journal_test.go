@@ -27,7 +27,7 @@ func TestRequeuedRequestIsJournaledOnce(t *testing.T) {
 	j := &memJournal{}
 	c.spool = j
 	in := incoming{exchange: "dx_echo", correlationID: "c1", replyTo: "r", body: []byte(`{"n":1}`)}
-	lock, _ := c.quickRequest(c.routes[in.exchange], in.body)
+	lock, _ := c.proveRequest(c.routes[in.exchange], in.body)
 	unlock, err := c.locks.lock(context.Background(), lock)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package consumer
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -64,34 +64,31 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 	case len(in.body) > c.maxRequestBytes:
 		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("the request body is %d bytes, more than the limit of %d", len(in.body), c.maxRequestBytes), Type: "too_large"}}
 	default:
-		if lock, proven = c.quickRequest(rt, in.body); proven {
+		if lock, proven = c.proveRequest(rt, in.body); proven {
 			break
 		}
-		var err error
-		if obj, err = decodeObject(in.body); err != nil {
-			errs = []wire.ValidationError{decodeFailure(err)}
-		}
+		obj, errs = contract.DecodeRequest(in.body)
 	}
 	var payload json.RawMessage
 	switch {
 	case proven:
-		payload = compact(in.body)
+		payload = contract.Compact(in.body)
 		in.callBody = payload
 	case obj != nil:
 		fields = decryptFields(obj, c.keys)
-		changed := rt.defaults.apply(obj)
+		changed := rt.contract.ApplyDefaults(obj)
 		if len(fields) == 0 && !changed {
 			// As it came (compacted): no need to encode it again.
-			payload = compact(in.body)
+			payload = contract.Compact(in.body)
 			in.callBody = payload
 		} else {
 			payload = masked(obj, fields)
 			in.callBody, _ = json.Marshal(obj)
 		}
-		if errs = plaintextErrors(obj, fields); len(errs) == 0 {
-			errs = rt.request.check(obj)
+		if errs = contract.PlaintextErrors(obj, fields); len(errs) == 0 {
+			errs = rt.contract.CheckRequest(obj)
 		}
-		lock = lockKey(rt, obj)
+		lock = rt.lockKey(rt.contract.LockValue(obj))
 	default:
 		payload, _ = json.Marshal(truncate(string(in.body), 65536))
 	}
@@ -104,31 +101,25 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		Hostname: c.hostname, ExchangeName: in.exchange,
 	}
 
-	var resp any
-	var traceback string
+	var a answer
 	if len(errs) > 0 {
 		c.journal(request)
-		resp = wire.ValidationFailure(errs)
+		a = answer{reply: encodeReply(wire.ValidationFailure(errs))}
 		log.Warn().Interface("errors", errs).Msg("request validation failed")
 	} else {
-		r, tb, requeue, expired := c.answer(stopping, abort, log, rt, in, obj, lock)
-		if requeue {
+		a = c.answer(stopping, abort, log, rt, in, obj, lock)
+		switch a.fate {
+		case requeued:
 			return result{requeue: true}
-		}
-		c.journal(request)
-		if expired {
+		case expired:
+			c.journal(request)
 			tb := "expired: the caller's deadline passed before the request could start"
 			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
 			return result{}
 		}
-		resp, traceback = r, tb
+		c.journal(request)
 	}
-	var reply []byte
-	if raw, ok := resp.(json.RawMessage); ok {
-		reply = raw // the handler's own response, checked and compacted
-	} else {
-		reply = mustJSON(resp)
-	}
+	reply, traceback := a.reply, a.traceback
 	secrets := secretsOf(obj, fields)
 	shown := maskSecrets(reply, secrets)
 	for _, s := range secrets {
@@ -147,68 +138,98 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 	return result{reply: reply}
 }
 
+// answer is what became of a valid request.
+type answer struct {
+	// fate says whether the request was answered, goes back to the
+	// queue, or expired.
+	fate fate
+	// reply is the response body to publish (answered only): the
+	// handler's own response, checked and compact, or an encoded
+	// wire.Response.
+	reply []byte
+	// traceback holds the details of a failure, for the log and the log
+	// server; empty on success.
+	traceback string
+}
+
+// fate is what became of a valid request.
+type fate int
+
+const (
+	// answered: the request has its reply.
+	answered fate = iota
+	// requeued: the request goes back to the queue, not started (the
+	// consumer stopped before it got its lock) or killed by a forced stop.
+	requeued
+	// expired: the caller's deadline passed before the request could
+	// start; it is neither run nor answered.
+	expired
+)
+
 // answer produces the response of a valid request: from the mock, or by
 // running the handler under its lock.
-// The response is a wire.Response, or the handler's checked response as
-// json.RawMessage.
-func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string) (resp any, traceback string, requeue, expired bool) {
+func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string) answer {
 	if c.cfg.Mock {
-		r, err := rt.mockResponse(obj)
+		r, err := rt.contract.MockResponse(obj)
 		if err != nil {
-			return wire.UnexpectedFailure(), "mock: " + err.Error(), false, false
+			return failed("mock: " + err.Error())
 		}
-		return r, "", false, false
+		return answer{reply: encodeReply(r)}
 	}
 	unlock, err := c.locks.lock(stopping, lock)
 	if err != nil {
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
-		return wire.Response{}, "", true, false
+		return answer{fate: requeued}
 	}
 	defer unlock()
 	if !in.deadline.IsZero() && time.Now().After(in.deadline) {
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
-		return wire.Response{}, "", false, true
+		return answer{fate: expired}
 	}
 	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
 	_, wellFormed := rt.handler.(encodesJSON)
-	if err == nil && !rt.quickResponse(raw, wellFormed) {
-		if err = rt.checkResponse(raw); err != nil {
+	if err == nil && !rt.contract.ProveResponse(raw, wellFormed) {
+		if err = rt.contract.CheckResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
 		}
 	}
 	if err != nil {
 		if abort.Err() != nil {
 			log.Warn().Err(err).Msg("handler killed by a forced stop: the request goes back to the queue")
-			return wire.Response{}, "", true, false
+			return answer{fate: requeued}
 		}
 		var he *HandlerError
 		if errors.As(err, &he) {
-			return wire.UnexpectedFailure(), he.Traceback(), false, false
+			return failed(he.Traceback())
 		}
-		return wire.UnexpectedFailure(), err.Error(), false, false
+		return failed(err.Error())
 	}
 	if wellFormed {
-		return raw, "", false, false // compact already
+		return answer{reply: raw} // compact already
 	}
-	return json.RawMessage(compact(raw)), "", false, false
+	return answer{reply: contract.Compact(raw)}
 }
 
-// compact elides the insignificant spaces of valid JSON; JSON without any
-// space is returned as it is.
-func compact(valid []byte) []byte {
-	if !bytes.ContainsAny(valid, " \t\r\n") {
-		return valid
+// failed is the answer of a request whose handler failed: the unexpected
+// error, with the failure's details.
+func failed(traceback string) answer {
+	return answer{reply: encodeReply(wire.UnexpectedFailure()), traceback: traceback}
+}
+
+// encodeReply encodes a reply the consumer makes itself.
+func encodeReply[T any](r wire.Reply[T]) []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("consumer: cannot encode a reply: %v", err)) // the consumer's own types always encode
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(valid))
-	_ = json.Compact(&buf, valid)
-	return buf.Bytes()
+	return b
 }
 
 // run runs the handler with its timeout and waits for it.
 func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *Call) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(abort, rt.Timeout())
+	timeout := rt.contract.Contract().Timeout()
+	ctx, cancel := context.WithTimeout(abort, timeout)
 	defer cancel()
 	ctx = withRequestLog(ctx, log)
 	type ran struct {
@@ -225,7 +246,7 @@ func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *
 		return r.raw, r.err
 	case <-ctx.Done():
 	}
-	reason := fmt.Sprintf("handler timed out after %v", rt.Timeout())
+	reason := fmt.Sprintf("handler timed out after %v", timeout)
 	if abort.Err() != nil {
 		reason = "handler stopped: consumer stopping"
 	}
@@ -244,53 +265,28 @@ func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *
 	}
 }
 
-// quickRequest proves a request valid straight from its bytes, when
-// nothing needs its decoded form: no defaults to apply, not mock mode, no
-// top-level string that may be a Fernet token, and a lock value whose bytes
-// are what lockKey makes of it. It returns the request's lock key.
-func (c *Consumer) quickRequest(rt *route, body []byte) (string, bool) {
-	if rt.defaults != nil || c.cfg.Mock {
+// proveRequest proves a request valid straight from its bytes, when
+// nothing needs its decoded form (see contract.Compiled.ProveRequest; mock
+// mode needs it too). It returns the request's lock key.
+func (c *Consumer) proveRequest(rt *route, body []byte) (string, bool) {
+	if c.cfg.Mock {
 		return "", false
 	}
-	top := rawTop{lockAttribute: rt.LockAttribute, tokens: len(c.keys) > 0}
-	if !rt.request.quick.proveObject(body, &top) || top.maybeToken {
+	v, proven := rt.contract.ProveRequest(body, len(c.keys) > 0)
+	if !proven {
 		return "", false
 	}
-	if rt.LockAttribute == "" {
-		return rt.exchange, true
-	}
-	v := top.lockValue
-	if v == nil {
-		v = []byte("null")
-	}
-	if !encodesAsItself(v) {
-		return "", false
-	}
-	return rt.exchange + "\x00" + string(v), true
+	return rt.lockKey(v), true
 }
 
-// encodesAsItself is true for a JSON scalar that encoding/json, decoding
-// and encoding it again, writes back byte for byte: a number, true, false,
-// null, or a string without escapes or the characters it escapes.
-func encodesAsItself(v []byte) bool {
-	switch v[0] {
-	case '{', '[':
-		return false
-	case '"':
-		s, _, plain := rawString(v, 0)
-		return plain && !bytes.ContainsAny(s, "<>&\u2028\u2029")
-	}
-	return true
-}
-
-// lockKey is the lock a request takes: its exchange's, or the exchange's
-// for the value of the lock attribute.
-func lockKey(rt *route, obj map[string]any) string {
-	if rt.LockAttribute == "" {
+// lockKey is the lock a request takes, given its lock value (see
+// contract.Compiled.LockValue): its exchange's, or the exchange's for the
+// value.
+func (rt *route) lockKey(value string) string {
+	if value == "" {
 		return rt.exchange
 	}
-	v, _ := json.Marshal(obj[rt.LockAttribute])
-	return rt.exchange + "\x00" + string(v)
+	return rt.exchange + "\x00" + value
 }
 
 // logBody keeps logged bodies short.

@@ -6,13 +6,15 @@ import (
 	"sort"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // route is one exchange with its handler and compiled contract.
 type route struct {
 	exchange string
 	handler  Handler
-	*compiled
+	contract *contract.Compiled
 }
 
 // RouteError is a handler or contract that cannot serve an exchange.
@@ -43,7 +45,7 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, m
 			}
 			h = e
 		}
-		c, err := compile(ex, h.Contract())
+		c, err := contract.Compile(ex, h.Contract())
 		if err != nil {
 			where := "Go handler"
 			if e, ok := h.(*Exec); ok { // a Pool is made later, from an Exec
@@ -51,7 +53,7 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, m
 			}
 			return nil, &RouteError{Exchange: ex, Err: fmt.Errorf("%s: %w", where, err)}
 		}
-		routes[ex] = &route{exchange: ex, handler: h, compiled: c}
+		routes[ex] = &route{exchange: ex, handler: h, contract: c}
 	}
 	return routes, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fernet/fernet-go"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -448,7 +449,7 @@ func TestMockMode(t *testing.T) {
 	}{
 		{"matching example", "dx_example", map[string]any{"favourite_food": "banana"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":true}`)}},
 		{"first example otherwise", "dx_example", map[string]any{"favourite_food": "orange"}, wire.Response{Success: true, Message: "Determined toleration", Data: json.RawMessage(`{"tolerable":false}`)}},
-		{"generated from the schema", "dx_gen", map[string]any{}, wire.Response{Success: true, Message: MockMessage, Data: json.RawMessage(`{"id":7,"state":"up","tags":["string","string"]}`)}},
+		{"generated from the schema", "dx_gen", map[string]any{}, wire.Response{Success: true, Message: contract.MockMessage, Data: json.RawMessage(`{"id":7,"state":"up","tags":["string","string"]}`)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

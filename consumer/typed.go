@@ -7,37 +7,36 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/invopop/jsonschema"
-
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // Option sets a part of a Go handler's contract.
-type Option func(*Contract)
+type Option func(*contract.Contract)
 
 // WithLockAttribute makes requests with the same value of the named request
 // attribute run one at a time (and requests with different values in
 // parallel). Without it, requests on the exchange run one at a time.
 func WithLockAttribute(name string) Option {
-	return func(c *Contract) { c.LockAttribute = name }
+	return func(c *contract.Contract) { c.LockAttribute = name }
 }
 
 // WithTimeout bounds one run of the handler.
 func WithTimeout(d time.Duration) Option {
-	return func(c *Contract) { c.TimeoutSeconds = d.Seconds() }
+	return func(c *contract.Contract) { c.TimeoutSeconds = d.Seconds() }
 }
 
 // WithFormatAssertion asserts the format keyword of the derived schemas
 // (struct tags such as `jsonschema:"format=email"`), as "format_assertion":
 // true does in a contract.json.
 func WithFormatAssertion() Option {
-	return func(c *Contract) { c.FormatAssertion = true }
+	return func(c *contract.Contract) { c.FormatAssertion = true }
 }
 
 // WithExample adds a request/response example; mock mode answers from it.
 func WithExample(request, response any) Option {
-	return func(c *Contract) {
-		c.Examples = append(c.Examples, Example{Request: mustJSON(request), Response: mustJSON(response)})
+	return func(c *contract.Contract) {
+		c.Examples = append(c.Examples, contract.Example{Request: mustJSON(request), Response: mustJSON(response)})
 	}
 }
 
@@ -51,10 +50,10 @@ type TypedFunc[Req, Resp any] func(ctx context.Context, call *Call, req Req) (wi
 // `jsonschema`, see github.com/invopop/jsonschema); a panic in fn is
 // recovered and answered as an unexpected error.
 func Typed[Req, Resp any](description string, fn TypedFunc[Req, Resp], opts ...Option) Handler {
-	c := &Contract{
+	c := &contract.Contract{
 		Description: description,
-		Request:     schemaOf[Req](),
-		Response:    schemaOf[Resp](),
+		Request:     contract.SchemaOf[Req](),
+		Response:    contract.SchemaOf[Resp](),
 	}
 	for _, o := range opts {
 		o(c)
@@ -63,11 +62,11 @@ func Typed[Req, Resp any](description string, fn TypedFunc[Req, Resp], opts ...O
 }
 
 type typed[Req, Resp any] struct {
-	contract *Contract
+	contract *contract.Contract
 	fn       TypedFunc[Req, Resp]
 }
 
-func (h *typed[Req, Resp]) Contract() *Contract { return h.contract }
+func (h *typed[Req, Resp]) Contract() *contract.Contract { return h.contract }
 
 func (h *typed[Req, Resp]) encodesJSON() {}
 
@@ -83,7 +82,7 @@ func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.Raw
 		}
 	}()
 	var req Req
-	if err := decodeTyped(call.Body, &req); err != nil {
+	if err := contract.DecodeInto(call.Body, &req); err != nil {
 		return nil, &HandlerError{Reason: "cannot decode request into the handler's type", ExitStatus: -1, Err: err}
 	}
 	reply, err := h.fn(ctx, call, req)
@@ -93,16 +92,12 @@ func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.Raw
 	return json.Marshal(reply)
 }
 
-// schemaOf derives a JSON Schema (draft 2020-12) from T; integer fields
-// are bounded by their Go type's range (see numberBounds).
-func schemaOf[T any]() json.RawMessage {
-	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Mapper: numberBounds}
-	var zero T
-	s := r.Reflect(zero)
-	s.ID = ""
-	b, err := json.Marshal(s)
+// mustJSON encodes an example given as a Go value; a value that cannot be
+// encoded is a programming error, found at start-up.
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("consumer: cannot derive a JSON Schema from %T: %v", zero, err))
+		panic(fmt.Sprintf("consumer: cannot encode an example: %v", err))
 	}
 	return b
 }

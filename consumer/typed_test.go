@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -27,12 +28,12 @@ func TestTypedHandlerContract(t *testing.T) {
 		got = r
 		return wire.Reply[foodResponse]{Success: true, Message: "ok", Data: foodResponse{Tolerable: true}}, nil
 	}, WithLockAttribute("favourite_food"), WithExample(foodRequest{FavouriteFood: "onion"}, wire.Reply[foodResponse]{Success: true, Message: "ok"}))
-	c, err := compile("dx_food", h.Contract())
+	c, err := contract.Compile("dx_food", h.Contract())
 	if err != nil {
 		t.Fatalf("derived contract does not compile: %v\nrequest schema: %s", err, h.Contract().Request)
 	}
-	if c.LockAttribute != "favourite_food" {
-		t.Errorf("lock attribute = %q", c.LockAttribute)
+	if c.Contract().LockAttribute != "favourite_food" {
+		t.Errorf("lock attribute = %q", c.Contract().LockAttribute)
 	}
 	tests := []struct {
 		body     string
@@ -45,13 +46,13 @@ func TestTypedHandlerContract(t *testing.T) {
 		{`{"favourite_food":"onion","extra":1}`, []string{"[extra]:extra_forbidden"}},
 	}
 	for _, tt := range tests {
-		obj, err := decodeObject([]byte(tt.body))
-		if err != nil {
-			t.Fatal(err)
+		obj, derrs := contract.DecodeRequest([]byte(tt.body))
+		if derrs != nil {
+			t.Fatal(derrs)
 		}
-		c.defaults.apply(obj)
+		c.ApplyDefaults(obj)
 		var errs []string
-		for _, e := range c.request.check(obj) {
+		for _, e := range c.CheckRequest(obj) {
 			b, _ := json.Marshal(e.Location)
 			errs = append(errs, strings.ReplaceAll(string(b), `"`, "")+":"+e.Type)
 		}
@@ -59,8 +60,8 @@ func TestTypedHandlerContract(t *testing.T) {
 			t.Errorf("%s: errors %v, want %v", tt.body, errs, tt.wantErrs)
 		}
 	}
-	obj, _ := decodeObject([]byte(`{"favourite_food":"orange"}`))
-	c.defaults.apply(obj)
+	obj, _ := contract.DecodeRequest([]byte(`{"favourite_food":"orange"}`))
+	c.ApplyDefaults(obj)
 	body, _ := json.Marshal(obj)
 	raw, err := h.Handle(context.Background(), &Call{Body: body})
 	if err != nil {
@@ -69,7 +70,7 @@ func TestTypedHandlerContract(t *testing.T) {
 	if got.ChancePercentage != 20 || got.FavouriteFood != "orange" {
 		t.Errorf("handler got %+v, want the default chance of 20", got)
 	}
-	if err := c.checkResponse(raw); err != nil {
+	if err := c.CheckResponse(raw); err != nil {
 		t.Errorf("typed response does not pass its own schema: %v", err)
 	}
 }

@@ -148,29 +148,6 @@ func TestDecryptFields(t *testing.T) {
 	}
 }
 
-func TestGenerate(t *testing.T) {
-	tests := []struct {
-		schema string
-		want   string
-	}{
-		{`{"type":"object","required":["a"],"properties":{"a":{"type":"string","minLength":8},"b":{"type":"integer"}}}`, `{"a":"string--"}`},
-		{`{"type":"object","properties":{"b":{"type":"boolean"},"c":{"const":5}}}`, `{"b":false,"c":5}`},
-		{`{"type":"array","items":{"type":"number","exclusiveMinimum":1},"minItems":1}`, `[2]`},
-		{`{"anyOf":[{"type":"null"},{"type":"string"}]}`, `null`},
-		{`{"type":["integer","null"],"default":4}`, `4`},
-	}
-	for _, tt := range tests {
-		var s any
-		if err := json.Unmarshal([]byte(tt.schema), &s); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(generate(s, 0))
-		if string(b) != tt.want {
-			t.Errorf("generate(%s) = %s, want %s", tt.schema, b, tt.want)
-		}
-	}
-}
-
 func TestClassifyDial(t *testing.T) {
 	tests := []struct {
 		err     error
@@ -191,62 +168,6 @@ func TestClassifyDial(t *testing.T) {
 		}
 		if !errors.Is(err, tt.err) {
 			t.Errorf("classifyDial(%v) lost the cause", tt.err)
-		}
-	}
-}
-
-func TestContractChecks(t *testing.T) {
-	good := `{"description":"d","request":{"type":"object"},"response":{"type":"object"}}`
-	tests := []struct {
-		name, body, want string
-	}{
-		{"good", good, ""},
-		{"not JSON", `{`, "not a valid contract"},
-		{"unknown key", `{"description":"d","request":{},"response":{},"lock":"x"}`, "unknown field"},
-		{"no request schema", `{"description":"d","response":{}}`, "no request schema"},
-		{"bad schema", `{"description":"d","request":{"type":"objekt"},"response":{}}`, "not a valid JSON Schema"},
-		{"duplicate key", `{"description":"d","request":{"type":"object","properties":{"a":{"type":"string"},"a":{"type":"integer"}}},"response":{}}`, `the key "a" appears more than once in the object at [request properties]`},
-		{"bad example", `{"description":"d","request":{"type":"object","required":["a"]},"response":{},"examples":[{"request":{},"response":{"success":true,"message":"m","data":{}}}]}`, "examples[0]"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			mustWrite(t, dir+"/contract.json", tt.body, 0o644)
-			c, err := ReadContract(dir + "/contract.json")
-			if err == nil {
-				_, err = compile("x", c)
-			}
-			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-				t.Errorf("err = %v, want %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestValidationMessages(t *testing.T) {
-	c, err := compile("x", &Contract{Request: json.RawMessage(`{"type":"object","properties":{
-		"a":{"type":"integer","exclusiveMinimum":0},"b":{"type":"number","maximum":1.5},"c":{"type":"string","minLength":2},
-		"d":{"type":"array","maxItems":1},"e":{"type":"string","pattern":"^x"},"f":{"enum":["p","q"]},"g":{"type":"integer"}}}`), Response: json.RawMessage(`{}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, _ := decodeObject([]byte(`{"a":0,"b":2,"c":"z","d":[1,2],"e":"y","f":"r","g":"1"}`))
-	want := map[string]string{
-		"[a]": "must be greater than 0 (got 0)",
-		"[b]": "must be at most 1.500000 (got 2)",
-		"[c]": "must be at least 2 characters long (got 1)",
-		"[d]": "must have at most 1 items (got 2)",
-		"[e]": "must match the pattern ^x",
-		"[f]": "value must be one of 'p', 'q'",
-		"[g]": "got string, want integer",
-	}
-	errs := c.request.check(obj)
-	if len(errs) != len(want) {
-		t.Fatalf("errors = %+v", errs)
-	}
-	for _, e := range errs {
-		if w := want[fmt.Sprint(e.Location)]; e.Message != w {
-			t.Errorf("%v: %q, want %q", e.Location, e.Message, w)
 		}
 	}
 }

@@ -1,4 +1,9 @@
-package consumer
+// Package contract is what an exchange's handler promises: contract.json
+// parsed and checked, its schemas compiled, requests and responses
+// validated (the quick checks first, the full JSON Schema validator for
+// the rest), schema defaults, mock responses and the lock value of a
+// request. It is pure: no goroutines, no processes, no network.
+package contract
 
 import (
 	"bytes"
@@ -6,10 +11,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // DefaultTimeout is a handler's timeout when its contract names none.
@@ -81,12 +82,19 @@ func (c *Contract) Timeout() time.Duration {
 	return time.Duration(c.TimeoutSeconds * float64(time.Second))
 }
 
-// ReadContract reads and checks a contract.json file.
-func ReadContract(path string) (*Contract, error) {
+// Load reads and parses a contract.json file (see Parse).
+func Load(path string) (*Contract, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return Parse(raw)
+}
+
+// Parse parses a contract.json document: valid UTF-8 JSON without duplicate
+// keys, with no field the Contract does not know. It does not compile the
+// schemas: Compile checks them.
+func Parse(raw []byte) (*Contract, error) {
 	if err := scanText(raw); err != nil {
 		return nil, fmt.Errorf("not a valid contract: %w", err)
 	}
@@ -104,120 +112,4 @@ func ReadContract(path string) (*Contract, error) {
 		c.LockAttribute = *wrapper.LockAttribute
 	}
 	return &c, nil
-}
-
-// compiled is a contract with its schemas compiled.
-type compiled struct {
-	*Contract
-	request  *schema
-	response *schema
-	// defaults of the request schema, applied before validation.
-	defaults *defaults
-}
-
-// compile checks the contract's schemas and examples and compiles them.
-func compile(name string, c *Contract) (*compiled, error) {
-	if len(c.Request) == 0 {
-		return nil, fmt.Errorf("contract has no request schema")
-	}
-	if len(c.Response) == 0 {
-		return nil, fmt.Errorf("contract has no response schema")
-	}
-	req, reqDoc, err := compileSchema(name+"/request", c.Request, c.FormatAssertion)
-	if err != nil {
-		return nil, fmt.Errorf("request schema: %w", err)
-	}
-	resp, _, err := compileSchema(name+"/response", c.Response, c.FormatAssertion)
-	if err != nil {
-		return nil, fmt.Errorf("response schema: %w", err)
-	}
-	if c.TimeoutSeconds < 0 {
-		return nil, fmt.Errorf("timeout_seconds must not be negative")
-	}
-	if c.Mode != "" && c.Mode != ModeOneShot && c.Mode != ModePersistent {
-		return nil, fmt.Errorf("mode %q: must be %q or %q", c.Mode, ModeOneShot, ModePersistent)
-	}
-	if c.MaxRequests() < 0 {
-		return nil, fmt.Errorf("max_requests_per_process must not be negative")
-	}
-	defs, checks := defaultsOf(reqDoc)
-	if err := checkDefaults(name+"/request", reqDoc, c.FormatAssertion, checks); err != nil {
-		return nil, fmt.Errorf("request schema: %w", err)
-	}
-	cc := &compiled{Contract: c, request: req, response: resp, defaults: defs}
-	for i, ex := range c.Examples {
-		if err := cc.checkExample(ex); err != nil {
-			return nil, fmt.Errorf("examples[%d]: %w", i, err)
-		}
-	}
-	return cc, nil
-}
-
-func (c *compiled) checkExample(ex Example) error {
-	body, err := decodeObject(ex.Request)
-	if err != nil {
-		return fmt.Errorf("request: %w", err)
-	}
-	c.defaults.apply(body)
-	if errs := c.request.check(body); len(errs) > 0 {
-		return fmt.Errorf("request does not match the request schema: %s", errs[0].Message)
-	}
-	if err := c.checkResponse(ex.Response); err != nil {
-		return fmt.Errorf("response: %w", err)
-	}
-	return nil
-}
-
-// schema is a compiled JSON Schema: quick checks that prove the common
-// valid instance valid, and the full validator, which decides the rest and
-// explains every violation.
-type schema struct {
-	full  *jsonschema.Schema
-	quick *quick // nil: the schema uses keywords quick does not know
-}
-
-// check lists every violation of v, located by JSON path; nil when v is
-// valid.
-func (s *schema) check(v any) []wire.ValidationError {
-	if s.quick != nil && s.quick.valid(v) {
-		return nil
-	}
-	return validate(s.full, v)
-}
-
-// compileSchema compiles a schema document; assertFormat makes format an
-// assertion.
-func compileSchema(name string, raw json.RawMessage, assertFormat bool) (*schema, any, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, nil, fmt.Errorf("not valid JSON: %w", err)
-	}
-	comp, url, err := newCompiler(name, doc, assertFormat)
-	if err != nil {
-		return nil, nil, err
-	}
-	sch, err := comp.Compile(url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("not a valid JSON Schema: %s", oneLine(err.Error()))
-	}
-	return &schema{full: sch, quick: compileQuick(doc, assertFormat)}, doc, nil
-}
-
-// newCompiler is a compiler holding the schema document doc at the URL it
-// returns.
-func newCompiler(name string, doc any, assertFormat bool) (*jsonschema.Compiler, string, error) {
-	comp := jsonschema.NewCompiler()
-	comp.DefaultDraft(jsonschema.Draft2020)
-	if assertFormat {
-		comp.AssertFormat()
-	}
-	url := "urn:rabbitmq-consumer:" + name
-	if err := comp.AddResource(url, doc); err != nil {
-		return nil, "", err
-	}
-	return comp, url, nil
-}
-
-func oneLine(s string) string {
-	return string(bytes.Join(bytes.Fields([]byte(s)), []byte(" ")))
 }

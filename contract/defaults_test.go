@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"encoding/json"
@@ -21,7 +21,7 @@ func TestDefaultsGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			c, err := compile("x", &Contract{Request: readGolden(t, dir, "schema.json"), Response: json.RawMessage(`{}`)})
+			c, err := Compile("x", &Contract{Request: readGolden(t, dir, "schema.json"), Response: json.RawMessage(`{}`)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func TestDefaultsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := normalize(obj); !reflect.DeepEqual(got, want) {
-				t.Errorf("got  %s\nwant %s", mustJSON(got), mustJSON(want))
+				t.Errorf("got  %s\nwant %s", mustJSON(t, got), mustJSON(t, want))
 			}
 			if errs := c.request.check(obj); len(errs) > 0 {
 				t.Errorf("filled request is not valid: %+v", errs)
@@ -62,12 +62,12 @@ func TestDefaultBreakingItsSchema(t *testing.T) {
 		{`{"type":"object","properties":{"xs":{"type":"array","items":{"type":"object","properties":{"c":{"enum":["red"],"default":"blue"}}}}}}`, "/properties/xs/items/properties/c"},
 		{`{"type":"object","properties":{"s":{"allOf":[{"$ref":"#/$defs/S"}],"default":{"w":"wide"}}},"$defs":{"S":{"type":"object","properties":{"w":{"type":"integer"}}}}}`, "/properties/s"},
 	} {
-		_, err := compile("x", &Contract{Request: json.RawMessage(tt.schema), Response: json.RawMessage(`{}`)})
+		_, err := Compile("x", &Contract{Request: json.RawMessage(tt.schema), Response: json.RawMessage(`{}`)})
 		if err == nil || !strings.Contains(err.Error(), "default") || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want one naming the default at %s", tt.schema, err, tt.want)
 		}
 	}
-	if _, err := compile("x", &Contract{Request: readGolden(t, "testdata/defaults/pydantic", "schema.json"), Response: json.RawMessage(`{}`)}); err != nil {
+	if _, err := Compile("x", &Contract{Request: readGolden(t, "testdata/defaults/pydantic", "schema.json"), Response: json.RawMessage(`{}`)}); err != nil {
 		t.Errorf("a schema whose defaults are valid: %v", err)
 	}
 }

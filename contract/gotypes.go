@@ -1,9 +1,10 @@
-package consumer
+package contract
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
@@ -12,6 +13,22 @@ import (
 
 	"github.com/invopop/jsonschema"
 )
+
+// SchemaOf derives a JSON Schema (draft 2020-12) from the Go type T, as a
+// Go handler's request or response schema: struct tags `json` and
+// `jsonschema` (see github.com/invopop/jsonschema) shape it, and integer
+// fields are bounded by their Go type's range.
+func SchemaOf[T any]() json.RawMessage {
+	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Mapper: numberBounds}
+	var zero T
+	s := r.Reflect(zero)
+	s.ID = ""
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("contract: cannot derive a JSON Schema from %T: %v", zero, err))
+	}
+	return b
+}
 
 // Go numbers and the JSON Schema derived from them agree in two ways: an
 // integer field's schema bounds it to its Go type's range, so a number out
@@ -44,10 +61,10 @@ func numberBounds(t reflect.Type) *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "integer", Minimum: json.Number(lo), Maximum: json.Number(hi)}
 }
 
-// decodeTyped decodes a validated request into v; a number that
+// DecodeInto decodes a validated request into v, a pointer to a Go value; a number that
 // encoding/json cannot put into an integer field is written as a plain
 // integer first, when it is one.
-func decodeTyped(body []byte, v any) error {
+func DecodeInto(body []byte, v any) error {
 	err := json.Unmarshal(body, v)
 	if err == nil || !numberTypeError(err) {
 		return err

@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"bytes"
@@ -16,6 +16,18 @@ const (
 	textUTF8      = "utf8_invalid"  // a string that is not UTF-8, or a lone surrogate escape
 	textDuplicate = "duplicate_key" // an object that holds a key twice
 )
+
+// Compact elides the insignificant spaces of valid JSON; JSON without any
+// space is returned as it is.
+func Compact(valid []byte) []byte {
+	if !bytes.ContainsAny(valid, " \t\r\n") {
+		return valid
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(valid))
+	_ = json.Compact(&buf, valid)
+	return buf.Bytes()
+}
 
 // maxTextDepth is how deeply arrays and objects may nest, as in encoding/json.
 const maxTextDepth = 10000

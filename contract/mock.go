@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"encoding/json"
@@ -11,12 +11,12 @@ import (
 // MockMessage is the message of a response generated in mock mode.
 const MockMessage = "Mock response"
 
-// mockResponse answers req without running a handler: the response of the
+// MockResponse answers req without running a handler: the response of the
 // contract example whose request equals req, else the first example's, else
 // a response generated to satisfy the response schema.
-func (c *compiled) mockResponse(req map[string]any) (wire.Response, error) {
+func (c *Compiled) MockResponse(req map[string]any) (wire.Response, error) {
 	var first json.RawMessage
-	for _, ex := range c.Examples {
+	for _, ex := range c.contract.Examples {
 		exReq, err := decodeObject(ex.Request)
 		if err != nil {
 			continue
@@ -33,14 +33,18 @@ func (c *compiled) mockResponse(req map[string]any) (wire.Response, error) {
 		return c.parseResponse(first)
 	}
 	var schema any
-	if err := json.Unmarshal(c.Contract.Response, &schema); err != nil {
+	if err := json.Unmarshal(c.contract.Response, &schema); err != nil {
 		return wire.Response{}, err
 	}
 	data, err := json.Marshal(generate(schema, 0))
 	if err != nil {
 		return wire.Response{}, err
 	}
-	return c.parseResponse(mustJSON(wire.Response{Success: true, Message: MockMessage, Data: data}))
+	resp, err := json.Marshal(wire.Response{Success: true, Message: MockMessage, Data: data})
+	if err != nil {
+		return wire.Response{}, err
+	}
+	return c.parseResponse(resp)
 }
 
 func normalize(v any) any {
@@ -48,14 +52,6 @@ func normalize(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // generate makes a value that satisfies the common shapes of a schema:

@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"encoding/json"
@@ -259,18 +259,18 @@ func TestQuickKnowsGoTypes(t *testing.T) {
 		Size    *int              `json:"size,omitempty" jsonschema:"minimum=1,maximum=10"`
 		Mode    string            `json:"mode,omitempty" jsonschema:"enum=fast,enum=slow"`
 	}
-	s, _, err := compileSchema("go", schemaOf[request](), false)
+	s, _, err := compileSchema("go", SchemaOf[request](), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.quick == nil {
-		t.Fatalf("quick does not compile %s", schemaOf[request]())
+		t.Fatalf("quick does not compile %s", SchemaOf[request]())
 	}
 	v, err := decodeAny([]byte(`{"n":1,"payload":"p","tags":["a"],"on":true,"ratio":0.5,"inner":{"name":"x"},"labels":{"a":"b"},"size":3,"mode":"fast"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.quick.valid(v) {
-		t.Errorf("quick does not prove a valid request valid against %s", schemaOf[request]())
+		t.Errorf("quick does not prove a valid request valid against %s", SchemaOf[request]())
 	}
 }

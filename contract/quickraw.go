@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"unicode/utf8"
@@ -154,10 +154,9 @@ func (q *quick) validRawObject(b []byte, i int, top *rawTop) (int, bool) {
 			if top.lockAttribute != "" && string(key) == top.lockAttribute {
 				top.lockValue = b[start:i]
 			}
-			if top.tokens && b[start] == '"' && i-start >= 52 {
-				// decryptFields looks at strings of 50 characters or
-				// more that start with "g" (once unescaped).
-				if _, _, plain := rawString(b, start); !plain || b[start+1] == 'g' {
+			if top.tokens && b[start] == '"' && i-start-2 >= minFernetToken {
+				// A string with escapes may unescape to a token.
+				if s, _, plain := rawString(b, start); !plain || MayBeFernetToken(s) {
 					top.maybeToken = true
 				}
 			}
@@ -285,13 +284,14 @@ func skipValue(b []byte, i int) int {
 	return skipNumber(b, i)
 }
 
-// quickResponse proves a handler's whole response valid from its bytes:
+// ProveResponse proves a handler's whole response valid from its bytes
+// (when it proves nothing, CheckResponse decides):
 // a JSON object with exactly success (a boolean), message (a string) and
 // data, which on success the response schema's quick checks prove valid.
 // wellFormed says the bytes come from encoding/json, so need no syntax
 // check and hold no duplicate key; only a json.RawMessage may bring bytes
 // that are not UTF-8 (utf8.Valid is much cheaper than scanText).
-func (c *compiled) quickResponse(raw []byte, wellFormed bool) bool {
+func (c *Compiled) ProveResponse(raw []byte, wellFormed bool) bool {
 	if c.response.quick == nil || (!wellFormed && scanText(raw) != nil) || (wellFormed && !utf8.Valid(raw)) {
 		return false
 	}

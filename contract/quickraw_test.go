@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestQuickResponse(t *testing.T) {
-	c, err := compile("dx", &Contract{
+	c, err := Compile("dx", &Contract{
 		Request:  json.RawMessage(`{"type":"object"}`),
 		Response: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}`),
 	})
@@ -35,13 +35,13 @@ func TestQuickResponse(t *testing.T) {
 		{`[{"success":true,"message":"m","data":{"n":1}}]`, false},
 		{`{"success":true,"message":"m","data":{"n":1}} x`, false},
 	} {
-		got := c.quickResponse([]byte(tc.raw), false)
+		got := c.ProveResponse([]byte(tc.raw), false)
 		if got != tc.proven {
-			t.Errorf("quickResponse(%s) = %v, want %v", tc.raw, got, tc.proven)
+			t.Errorf("ProveResponse(%s) = %v, want %v", tc.raw, got, tc.proven)
 		}
 		if got {
-			if err := c.checkResponse([]byte(tc.raw)); err != nil {
-				t.Errorf("quickResponse proved %s valid; checkResponse says %v", tc.raw, err)
+			if err := c.CheckResponse([]byte(tc.raw)); err != nil {
+				t.Errorf("ProveResponse proved %s valid; CheckResponse says %v", tc.raw, err)
 			}
 		}
 	}
@@ -50,24 +50,23 @@ func TestQuickResponse(t *testing.T) {
 // TestQuickResponseOfGoHandlerNotUTF8: a Go handler's response holding
 // bytes that are not UTF-8 (through a json.RawMessage) is not proven.
 func TestQuickResponseOfGoHandlerNotUTF8(t *testing.T) {
-	c, err := compile("dx", &Contract{Request: json.RawMessage(`{}`), Response: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`)})
+	c, err := Compile("dx", &Contract{Request: json.RawMessage(`{}`), Response: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(map[string]any{"success": true, "message": "m", "data": map[string]any{"n": 1, "x": json.RawMessage("\"\xff\"")}})
-	if c.quickResponse(raw, true) {
-		t.Errorf("quickResponse proved %q", raw)
+	if c.ProveResponse(raw, true) {
+		t.Errorf("ProveResponse proved %q", raw)
 	}
-	if err := c.checkResponse(raw); err == nil {
-		t.Errorf("checkResponse accepts %q", raw)
+	if err := c.CheckResponse(raw); err == nil {
+		t.Errorf("CheckResponse accepts %q", raw)
 	}
 }
 
 // TestQuickRequest: a request proven from its bytes takes the lock that
 // decoding it gives, and requests that need decoding are not proven.
 func TestQuickRequest(t *testing.T) {
-	c := offline(t, "")
-	rt := c.routes["dx_echo"] // lock attribute n
+	c := echoContract(t) // lock attribute n
 	for _, tc := range []struct {
 		body   string
 		proven bool
@@ -84,9 +83,9 @@ func TestQuickRequest(t *testing.T) {
 		{`{"n":1}{`, false},
 		{`[1]`, false},
 	} {
-		lock, proven := c.quickRequest(rt, []byte(tc.body))
+		lock, proven := c.ProveRequest([]byte(tc.body), false)
 		if proven != tc.proven {
-			t.Errorf("quickRequest(%s) proven = %v, want %v", tc.body, proven, tc.proven)
+			t.Errorf("ProveRequest(%s) proven = %v, want %v", tc.body, proven, tc.proven)
 			continue
 		}
 		if !proven {
@@ -96,8 +95,8 @@ func TestQuickRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := lockKey(rt, obj); lock != want {
-			t.Errorf("quickRequest(%s) lock %q, decoded %q", tc.body, lock, want)
+		if want := c.LockValue(obj); lock != want {
+			t.Errorf("ProveRequest(%s) lock %q, decoded %q", tc.body, lock, want)
 		}
 	}
 }
@@ -121,25 +120,40 @@ func TestEncodesAsItself(t *testing.T) {
 // TestQuickRequestLeavesTokensToDecoding: with a Fernet key, a request
 // that may hold a token is decoded, to be decrypted.
 func TestQuickRequestLeavesTokensToDecoding(t *testing.T) {
-	c := offline(t, "")
+	c := echoContract(t)
 	var k fernet.Key
 	if err := k.Generate(); err != nil {
 		t.Fatal(err)
 	}
-	c.keys = []*fernet.Key{&k}
 	tok, err := fernet.EncryptAndSign([]byte("secret"), &k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]any{"n": 1, "payload": string(tok)})
-	if _, proven := c.quickRequest(c.routes["dx_echo"], body); proven {
-		t.Errorf("quickRequest proved %s valid without decrypting it", body)
+	body := mustJSON(t, map[string]any{"n": 1, "payload": string(tok)})
+	if _, proven := c.ProveRequest(body, true); proven {
+		t.Errorf("ProveRequest proved %s valid without decrypting it", body)
 	}
-	if _, proven := c.quickRequest(c.routes["dx_echo"], []byte(`{"n":1,"payload":"short"}`)); !proven {
+	if _, proven := c.ProveRequest([]byte(`{"n":1,"payload":"short"}`), true); !proven {
 		t.Error("a request without a token is not proven")
 	}
-	c.keys = nil
-	if _, proven := c.quickRequest(c.routes["dx_echo"], body); !proven {
+	if _, proven := c.ProveRequest(body, false); !proven {
 		t.Error("without a key, a token is a plain string")
 	}
+}
+
+// echoRequest is the request of the benchmark's echo handler
+// (bench/echo-consumer).
+type echoRequest struct {
+	N       int    `json:"n"`
+	Payload string `json:"payload,omitempty"`
+}
+
+// echoContract is the echo handler's contract, locked on n.
+func echoContract(t testing.TB) *Compiled {
+	t.Helper()
+	c, err := Compile("dx_echo", &Contract{LockAttribute: "n", Request: SchemaOf[echoRequest](), Response: SchemaOf[echoRequest]()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"encoding/json"
@@ -15,8 +15,8 @@ import (
 var errBadResponse = errors.New("handler response breaks the contract")
 
 // parseResponse checks a handler's whole response object (see
-// checkResponse) and returns it.
-func (c *compiled) parseResponse(raw []byte) (wire.Response, error) {
+// CheckResponse) and returns it.
+func (c *Compiled) parseResponse(raw []byte) (wire.Response, error) {
 	success, msg, data, err := c.checkEnvelope(raw)
 	if err != nil {
 		return wire.Response{}, err
@@ -28,16 +28,16 @@ func (c *compiled) parseResponse(raw []byte) (wire.Response, error) {
 	return wire.Response{Success: success, Message: msg, Data: d}, nil
 }
 
-// checkResponse parses a handler's whole response object and checks it:
+// CheckResponse parses a handler's whole response object and checks it:
 // exactly success (bool), message (string) and data; on success, data must
 // match the response schema.
-func (c *compiled) checkResponse(raw []byte) error {
+func (c *Compiled) CheckResponse(raw []byte) error {
 	_, _, _, err := c.checkEnvelope(raw)
 	return err
 }
 
-// checkEnvelope is checkResponse, returning the parts of the response.
-func (c *compiled) checkEnvelope(raw []byte) (success bool, msg string, data any, err error) {
+// checkEnvelope is CheckResponse, returning the parts of the response.
+func (c *Compiled) checkEnvelope(raw []byte) (success bool, msg string, data any, err error) {
 	if te := scanText(raw); te != nil {
 		return false, "", nil, fmt.Errorf("%w: %v", errBadResponse, te)
 	}

@@ -1,4 +1,4 @@
-package consumer
+package contract
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -40,6 +41,30 @@ func decodeObject(raw []byte) (map[string]any, error) {
 		return nil, errNotObject
 	}
 	return obj, nil
+}
+
+// DecodeRequest decodes a request body into an object, keeping numbers
+// exact. A body that is not one JSON object of UTF-8 text without duplicate
+// keys gets its validation error instead.
+func DecodeRequest(body []byte) (map[string]any, []wire.ValidationError) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return nil, []wire.ValidationError{decodeFailure(err)}
+	}
+	return obj, nil
+}
+
+// PlaintextErrors are the validation errors of the decrypted fields of a
+// decoded request whose plaintext is not UTF-8: JSON could carry them only
+// altered.
+func PlaintextErrors(obj map[string]any, decrypted []string) []wire.ValidationError {
+	var errs []wire.ValidationError
+	for _, f := range decrypted {
+		if s, ok := obj[f].(string); ok && !utf8.ValidString(s) {
+			errs = append(errs, wire.ValidationError{Location: []any{f}, Message: "the decrypted value is not valid UTF-8", Type: textUTF8})
+		}
+	}
+	return errs
 }
 
 // decodeFailure is the validation error of a request body that

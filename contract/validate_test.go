@@ -1,18 +1,15 @@
-package consumer
+package contract
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
-
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // TestErrorsSortedByLocation: errors come sorted by location element by
 // element, array indexes as numbers.
 func TestErrorsSortedByLocation(t *testing.T) {
-	c, err := compile("x", &Contract{Request: json.RawMessage(`{"type":"object","properties":{
+	c, err := Compile("x", &Contract{Request: json.RawMessage(`{"type":"object","properties":{
 		"xs":{"type":"array","items":{"type":"integer"}},"b":{"type":"string"},"a":{"type":"object","properties":{"z":{"type":"string"}}}}}`), Response: json.RawMessage(`{}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -39,13 +36,11 @@ func TestFormatAssertion(t *testing.T) {
 	const bad = `{"e":"nope","t":"yesterday","ip":"1.2.3","u":"x"}`
 	const good = `{"e":"a@example.com","t":"2020-01-01T00:00:00Z","ip":"10.0.0.1","u":"123e4567-e89b-12d3-a456-426614174000"}`
 	for _, assert := range []bool{false, true} {
-		dir := t.TempDir()
-		mustWrite(t, dir+"/contract.json", fmt.Sprintf(`{"description":"d","format_assertion":%v,"request":%s,"response":%s}`, assert, schema, schema), 0o644)
-		ct, err := ReadContract(dir + "/contract.json")
+		ct, err := Parse(fmt.Appendf(nil, `{"description":"d","format_assertion":%v,"request":%s,"response":%s}`, assert, schema, schema))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := compile("x", ct)
+		c, err := Compile("x", ct)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +49,7 @@ func TestFormatAssertion(t *testing.T) {
 		if want := map[bool]int{false: 0, true: 4}[assert]; len(errs) != want || (want > 0 && (errs[0].Type != "format" || fmt.Sprint(errs[0].Location) != "[e]")) {
 			t.Errorf("format_assertion %v: errors %+v, want %d format errors", assert, errs, want)
 		}
-		if err := c.checkResponse([]byte(`{"success":true,"message":"m","data":` + bad + `}`)); (err != nil) != assert {
+		if err := c.CheckResponse([]byte(`{"success":true,"message":"m","data":` + bad + `}`)); (err != nil) != assert {
 			t.Errorf("format_assertion %v: response check: %v", assert, err)
 		}
 		if obj, _ := decodeObject([]byte(good)); len(c.request.check(obj)) > 0 {
@@ -74,27 +69,6 @@ func TestIntegralNumbers(t *testing.T) {
 	} {
 		if got := string(integralNumbers([]byte(in))); got != want {
 			t.Errorf("integralNumbers(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func TestTypedFormatAssertion(t *testing.T) {
-	type req struct {
-		Email string `json:"email" jsonschema:"format=email"`
-	}
-	fn := func(context.Context, *Call, req) (wire.Reply[req], error) { return wire.Reply[req]{}, nil }
-	for _, assert := range []bool{false, true} {
-		var opts []Option
-		if assert {
-			opts = append(opts, WithFormatAssertion())
-		}
-		c, err := compile("x", Typed("d", fn, opts...).Contract())
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, _ := decodeObject([]byte(`{"email":"nope"}`))
-		if errs := c.request.check(obj); (len(errs) > 0) != assert {
-			t.Errorf("WithFormatAssertion %v: errors %+v", assert, errs)
 		}
 	}
 }
