@@ -116,8 +116,9 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 			tb := "expired: the caller's deadline passed before the request could start"
 			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
 			return result{}
+		case answered:
+			c.journal(request)
 		}
-		c.journal(request)
 	}
 	reply, traceback := a.reply, a.traceback
 	secrets := secretsOf(obj, fields)
