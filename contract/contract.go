@@ -70,7 +70,10 @@ func (c *Contract) MaxRequests() int {
 
 // Example is one request and the whole response object it gets.
 type Example struct {
-	Request  json.RawMessage `json:"request"`
+	// Request is a request body, valid against the request schema once
+	// its defaults are applied.
+	Request json.RawMessage `json:"request"`
+	// Response is the whole response object (success, message, data).
 	Response json.RawMessage `json:"response"`
 }
 
