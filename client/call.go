@@ -70,7 +70,7 @@ func encode(body any, encrypt []string, key *fernet.Key) ([]byte, error) {
 }
 
 // CallTyped calls exchange with a typed request and decodes the reply's data
-// into Resp: the client side of consumer.Typed handlers. The data of a
+// into Resp: the client side of handler.Typed handlers. The data of a
 // failure response is left zero (it rarely has Resp's shape); its message
 // says what went wrong.
 func CallTyped[Req, Resp any](ctx context.Context, c *Client, exchange string, req Req, opts ...CallOption) (wire.Reply[Resp], error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -49,18 +50,18 @@ func newRig(t *testing.T) *rig {
 		VirtualHosts: map[string]config.VirtualHost{r.vh.Name: {Name: r.vh.Name, Queue: queue, MaxSimultaneousRequests: 20, FernetKey: k.Encode(),
 			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}, "dx_durable": {Type: "direct", Durable: true}}}},
 	}
-	c, err := consumer.New(consumer.Options{Config: cc, VirtualHost: r.vh.Name, Logger: zerolog.Nop(), Handlers: map[string]consumer.Handler{
-		"dx_echo": consumer.Typed("echo", func(_ context.Context, call *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+	c, err := consumer.New(consumer.Options{Config: cc, VirtualHost: r.vh.Name, Logger: zerolog.Nop(), Handlers: map[string]handler.Handler{
+		"dx_echo": handler.Typed("echo", func(_ context.Context, call *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			r.mu.Lock()
 			r.seen = append(r.seen, req.Secret)
 			r.ids = append(r.ids, call.CorrelationID)
 			r.mu.Unlock()
 			return wire.Reply[echoRequest]{Success: true, Message: "echo", Data: req}, nil
-		}, consumer.WithLockAttribute("n")),
-		"dx_durable": consumer.Typed("echo on a durable exchange", func(_ context.Context, _ *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+		}, handler.WithLockAttribute("n")),
+		"dx_durable": handler.Typed("echo on a durable exchange", func(_ context.Context, _ *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			return wire.Reply[echoRequest]{Success: true, Message: "durable", Data: req}, nil
 		}),
-		"dx_slow": consumer.Typed("slow, one at a time", func(ctx context.Context, _ *consumer.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+		"dx_slow": handler.Typed("slow, one at a time", func(ctx context.Context, _ *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			r.mu.Lock()
 			r.slow = append(r.slow, req.N)
 			r.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 )
 
@@ -36,7 +37,7 @@ type Options struct {
 	VirtualHost string
 	// Handlers are Go handlers by exchange; exchanges without one use the
 	// executable handler in the handlers directory.
-	Handlers map[string]Handler
+	Handlers map[string]handler.Handler
 	// Logger receives the structured log.
 	Logger zerolog.Logger
 	// Journal, if set, receives request and response records.
@@ -80,6 +81,7 @@ type Consumer struct {
 	probe     chan chan struct{}
 	abortOnce sync.Once
 	abortCh   chan struct{}
+	closeOnce sync.Once // see Close
 
 	// testHookDispatch, when set, runs before each delivery is dispatched.
 	testHookDispatch func()

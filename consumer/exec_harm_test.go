@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -50,7 +51,7 @@ func TestExecStdoutCap(t *testing.T) {
 	})
 	c := h.call(h.caller(true), "dx_flood", map[string]any{})
 	wantUnexpected(t, c)
-	want := fmt.Sprintf("wrote more than %d bytes", maxHandlerOutput)
+	want := fmt.Sprintf("wrote more than %d bytes", 16<<20) // the handler package's limit on stdout
 	if !strings.Contains(h.logs.String(), want) {
 		t.Fatalf("log lacks %q", want)
 	}
@@ -149,7 +150,7 @@ func TestExecEnvironment(t *testing.T) {
 	t.Setenv("LC_TIME", "C.UTF-8")
 	t.Setenv("TZ", "Europe/Amsterdam")
 	t.Setenv("HANDLER_SETTING", "passed")
-	t.Setenv(HandlerEnvVariable, "HANDLER_SETTING RABBITMQ_CONSUMER_SERVER_PASSWORD")
+	t.Setenv(handler.EnvVariable, "HANDLER_SETTING RABBITMQ_CONSUMER_SERVER_PASSWORD")
 	out := filepath.Join(t.TempDir(), "env")
 	h := harmHandlers(t, map[string]string{"dx_env": `env > ` + out + `; ` + okResponse})
 	if r := h.call(h.caller(true), "dx_env", map[string]any{}); !r.Success {

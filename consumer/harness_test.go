@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
@@ -38,7 +40,7 @@ type harness struct {
 
 type setup struct {
 	exchanges   []string
-	handlers    map[string]Handler
+	handlers    map[string]handler.Handler
 	handlersDir string
 	prefetch    int
 	fernetKey   string
@@ -219,3 +221,13 @@ func mustWrite(t testing.TB, path, body string, mode os.FileMode) {
 }
 
 func amqpPublishing() amqp.Publishing { return amqp.Publishing{} }
+
+// mustJSON encodes v for a test; it fails the test when v cannot be encoded.
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -78,7 +79,7 @@ func TestTextRejectedThroughTheBroker(t *testing.T) {
 		t.Errorf("a valid request: reply = %+v %s", r, r.Data)
 	}
 	for _, rec := range h.journal.records() {
-		if b := mustJSON(rec); !utf8.Valid(b) {
+		if b := mustJSON(t, rec); !utf8.Valid(b) {
 			t.Errorf("spool record is not UTF-8: %q", b)
 		}
 	}
@@ -98,8 +99,8 @@ type intRequest struct {
 // int field; one beyond the field's range (1e20 for an int, 256 for a
 // uint8) is a validation failure, not an unexpected error.
 func TestGoHandlerIntegers(t *testing.T) {
-	h := start(t, setup{exchanges: []string{"dx_int"}, handlers: map[string]Handler{"dx_int": Typed("ints",
-		func(_ context.Context, _ *Call, r intRequest) (wire.Reply[intRequest], error) {
+	h := start(t, setup{exchanges: []string{"dx_int"}, handlers: map[string]handler.Handler{"dx_int": handler.Typed("ints",
+		func(_ context.Context, _ *handler.Call, r intRequest) (wire.Reply[intRequest], error) {
 			return wire.Reply[intRequest]{Success: true, Message: "ok", Data: r}, nil
 		})}})
 	c := h.caller(false)
@@ -152,7 +153,7 @@ func TestSchemaFeaturesThroughTheBroker(t *testing.T) {
 	_ = json.Unmarshal(r.Data, &got)
 	_ = json.Unmarshal([]byte(readFile(t, "../contract/testdata/defaults/pydantic/want.json")), &want)
 	if !r.Success || !reflect.DeepEqual(got, want) {
-		t.Errorf("defaults: reply %+v %s, want data %s", r, r.Data, mustJSON(want))
+		t.Errorf("defaults: reply %+v %s, want data %s", r, r.Data, mustJSON(t, want))
 	}
 
 	errs := validationErrors(t, h.call(c, "dx_format", []byte(`{"email":"not an address"}`)))
@@ -179,7 +180,7 @@ func TestFernetPlaintextNotUTF8(t *testing.T) {
 	h := start(t, setup{
 		exchanges: []string{"dx_secret"},
 		fernetKey: key.Encode(),
-		handlers: map[string]Handler{"dx_secret": Typed("use a secret", func(_ context.Context, _ *Call, r secretRequest) (wire.Reply[secretResponse], error) {
+		handlers: map[string]handler.Handler{"dx_secret": handler.Typed("use a secret", func(_ context.Context, _ *handler.Call, r secretRequest) (wire.Reply[secretResponse], error) {
 			return wire.Reply[secretResponse]{Success: true, Message: "ok", Data: secretResponse{Length: len(r.Password)}}, nil
 		})},
 	})

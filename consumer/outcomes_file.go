@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"unicode/utf8"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
 // outcomeLine is one line of an outcomes file.
@@ -122,36 +123,10 @@ const maxSpareOutcomes = 1 << 20
 // reply is JSON the consumer made or checked.
 func appendOutcomeLine(b []byte, key string, reply []byte) []byte {
 	b = append(b, `{"key":`...)
-	b = appendJSONString(b, key)
+	b = contract.AppendJSONString(b, key)
 	b = append(b, `,"reply":`...)
 	b = append(b, reply...)
 	return append(b, "}\n"...)
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		q, _ := json.Marshal(s) // replaces invalid bytes as encoding/json does
-		return append(b, q...)
-	}
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	plain := 0 // s[plain:i] needs no escape
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 0x20 && ch != '"' && ch != '\\' {
-			continue
-		}
-		b = append(b, s[plain:i]...)
-		plain = i + 1
-		if ch < 0x20 {
-			b = append(b, '\\', 'u', '0', '0', hex[ch>>4], hex[ch&0xf])
-		} else {
-			b = append(b, '\\', ch)
-		}
-	}
-	b = append(b, s[plain:]...)
-	return append(b, '"')
 }
 
 // rewrite replaces the file by one holding the given outcomes, with room

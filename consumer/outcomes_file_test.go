@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -65,7 +66,7 @@ func TestOutcomesFile(t *testing.T) {
 func TestOutcomeSurvivesACrash(t *testing.T) {
 	state := t.TempDir()
 	var runs atomic.Int32
-	handlers := map[string]Handler{"dx_once": Typed("count runs", func(_ context.Context, _ *Call, r lockRequest) (wire.Reply[lockRequest], error) {
+	handlers := map[string]handler.Handler{"dx_once": handler.Typed("count runs", func(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
 		runs.Add(1)
 		return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
 	})}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -187,9 +188,9 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
 		return answer{fate: expired}
 	}
-	call := &Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
+	call := &handler.Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
 	raw, err := c.run(abort, log, rt, call)
-	_, wellFormed := rt.handler.(encodesJSON)
+	wellFormed := handler.EncodesJSON(rt.handler)
 	if err == nil && !rt.contract.ProveResponse(raw, wellFormed) {
 		if err = rt.contract.CheckResponse(raw); err != nil {
 			err = fmt.Errorf("%w\nresponse: %s", err, truncate(string(raw), 2048))
@@ -200,7 +201,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 			log.Warn().Err(err).Msg("handler killed by a forced stop: the request goes back to the queue")
 			return answer{fate: requeued}
 		}
-		var he *HandlerError
+		var he *handler.Error
 		if errors.As(err, &he) {
 			return failed(he.Traceback())
 		}
@@ -228,11 +229,11 @@ func encodeReply[T any](r wire.Reply[T]) []byte {
 }
 
 // run runs the handler with its timeout and waits for it.
-func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *Call) (json.RawMessage, error) {
+func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *handler.Call) (json.RawMessage, error) {
 	timeout := rt.contract.Contract().Timeout()
 	ctx, cancel := context.WithTimeout(abort, timeout)
 	defer cancel()
-	ctx = withRequestLog(ctx, log)
+	ctx = handler.WithRequestLog(ctx, log)
 	type ran struct {
 		raw json.RawMessage
 		err error
@@ -255,14 +256,14 @@ func (c *Consumer) run(abort context.Context, log *requestLog, rt *route, call *
 	defer grace.Stop()
 	select {
 	case r := <-done:
-		var he *HandlerError
+		var he *handler.Error
 		if errors.As(r.err, &he) {
 			return nil, he
 		}
-		return nil, &HandlerError{Reason: reason, ExitStatus: -1}
+		return nil, &handler.Error{Reason: reason, ExitStatus: -1}
 	case <-grace.C:
 		log.Error().Msg("handler did not stop within " + handlerGrace.String() + " of its deadline; giving up on it")
-		return nil, &HandlerError{Reason: reason + " and did not stop", ExitStatus: -1}
+		return nil, &handler.Error{Reason: reason + " and did not stop", ExitStatus: -1}
 	}
 }
 
@@ -288,6 +289,14 @@ func (rt *route) lockKey(value string) string {
 		return rt.exchange
 	}
 	return rt.exchange + "\x00" + value
+}
+
+// truncate cuts s to n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // logBody keeps logged bodies short.

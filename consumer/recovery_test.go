@@ -10,17 +10,18 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
-func echo(_ context.Context, _ *Call, r lockRequest) (wire.Reply[lockRequest], error) {
+func echo(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
 	return wire.Reply[lockRequest]{Success: true, Message: "echo", Data: r}, nil
 }
 
 func TestGoHandlerPanicIsAnUnexpectedError(t *testing.T) {
-	h := start(t, setup{exchanges: []string{"dx_panic"}, handlers: map[string]Handler{
-		"dx_panic": Typed("panics", func(_ context.Context, _ *Call, r lockRequest) (wire.Reply[empty], error) {
+	h := start(t, setup{exchanges: []string{"dx_panic"}, handlers: map[string]handler.Handler{
+		"dx_panic": handler.Typed("panics", func(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[empty], error) {
 			if r.N == 1 {
 				panic("boom: nil map")
 			}
@@ -40,7 +41,7 @@ func TestGoHandlerPanicIsAnUnexpectedError(t *testing.T) {
 }
 
 func TestQueueDeletedConsumerCancelled(t *testing.T) {
-	h := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]Handler{"dx_echo": Typed("echo", echo)}})
+	h := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
 	c := h.caller(false)
 	if r := h.call(c, "dx_echo", lockRequest{N: 1}); !r.Success {
 		t.Fatal(r)
@@ -71,7 +72,7 @@ func TestWedgedDispatcherStopsWatchdogPings(t *testing.T) {
 	var wedged atomic.Bool
 	h := start(t, setup{
 		exchanges: []string{"dx_echo"},
-		handlers:  map[string]Handler{"dx_echo": Typed("echo", echo)},
+		handlers:  map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)},
 		before: func(c *Consumer) {
 			c.testHookDispatch = func() {
 				if wedged.Load() {
@@ -125,7 +126,7 @@ func TestStartStopCyclesLeakNoGoroutines(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	for i := 0; i < 3; i++ {
 		t.Run(fmt.Sprint("cycle ", i), func(t *testing.T) {
-			h := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]Handler{"dx_echo": Typed("echo", echo)}})
+			h := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
 			c := h.caller(true)
 			if r := h.call(c, "dx_echo", lockRequest{N: i}); !r.Success {
 				t.Fatal(r)

@@ -1,8 +1,6 @@
 package consumer
 
 import (
-	"context"
-
 	"github.com/rs/zerolog"
 )
 
@@ -28,20 +26,8 @@ func (l *requestLog) tag(e *zerolog.Event) *zerolog.Event {
 	return e.Str("exchange", l.exchange).Str("correlation_id", l.cid)
 }
 
-type requestLogKey struct{}
-
-// withRequestLog makes the context a handler runs in.
-func withRequestLog(ctx context.Context, l *requestLog) context.Context {
-	return context.WithValue(ctx, requestLogKey{}, l)
-}
-
-// Logger returns the logger for the request a handler's ctx belongs to:
-// the consumer's log, every line with the virtual host, exchange and
-// correlation id. Outside a request it returns the logger of
-// zerolog.Ctx(ctx).
-func Logger(ctx context.Context) zerolog.Logger {
-	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
-		return l.base.With().Str("exchange", l.exchange).Str("correlation_id", l.cid).Logger()
-	}
-	return *zerolog.Ctx(ctx)
+// Logger implements handler.RequestLog: the logger a handler gets from
+// handler.Logger(ctx).
+func (l *requestLog) Logger() zerolog.Logger {
+	return l.base.With().Str("exchange", l.exchange).Str("correlation_id", l.cid).Logger()
 }

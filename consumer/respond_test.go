@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -28,10 +29,10 @@ func offline(t testing.TB, stateDir string) *Consumer {
 		VirtualHosts: map[string]config.VirtualHost{"v": {Name: "v", Queue: "q", MaxSimultaneousRequests: 64,
 			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}}}},
 	}
-	echo := Typed("echo", func(_ context.Context, _ *Call, r benchRequest) (wire.Reply[benchRequest], error) {
+	echo := handler.Typed("echo", func(_ context.Context, _ *handler.Call, r benchRequest) (wire.Reply[benchRequest], error) {
 		return wire.Reply[benchRequest]{Success: true, Message: "echo", Data: r}, nil
-	}, WithLockAttribute("n"))
-	c, err := New(Options{Config: cfg, VirtualHost: "v", Handlers: map[string]Handler{"dx_echo": echo}, Logger: zerolog.New(io.Discard)})
+	}, handler.WithLockAttribute("n"))
+	c, err := New(Options{Config: cfg, VirtualHost: "v", Handlers: map[string]handler.Handler{"dx_echo": echo}, Logger: zerolog.New(io.Discard)})
 	if err != nil {
 		t.Fatal(err)
 	}

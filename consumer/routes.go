@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 )
 
 // route is one exchange with its handler and compiled contract.
 type route struct {
 	exchange string
-	handler  Handler
+	handler  handler.Handler
 	contract *contract.Compiled
 }
 
@@ -33,13 +35,13 @@ func (e *RouteError) Unwrap() error { return e.Err }
 
 // loadRoutes finds and checks the handler of every exchange: a Go handler
 // registered for it, else the executable handler in dir/<exchange>.
-func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, mock bool) (map[string]*route, error) {
+func loadRoutes(dir string, exchanges []string, goHandlers map[string]handler.Handler, mock bool) (map[string]*route, error) {
 	routes := make(map[string]*route, len(exchanges))
 	sort.Strings(exchanges)
 	for _, ex := range exchanges {
 		h, ok := goHandlers[ex]
 		if !ok {
-			e, err := LoadExec(filepath.Join(dir, ex), !mock)
+			e, err := handler.LoadExec(filepath.Join(dir, ex), !mock)
 			if err != nil {
 				return nil, &RouteError{Exchange: ex, Err: err}
 			}
@@ -48,7 +50,7 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]Handler, m
 		c, err := contract.Compile(ex, h.Contract())
 		if err != nil {
 			where := "Go handler"
-			if e, ok := h.(*Exec); ok { // a Pool is made later, from an Exec
+			if e, ok := h.(*handler.Exec); ok { // a Pool is made later, from an Exec
 				where = filepath.Join(e.Dir, "contract.json")
 			}
 			return nil, &RouteError{Exchange: ex, Err: fmt.Errorf("%s: %w", where, err)}
@@ -68,17 +70,17 @@ func openPools(routes map[string]*route, vhost string, max int, backoff Backoff,
 		exchanges = append(exchanges, ex)
 	}
 	sort.Strings(exchanges)
-	var opened []*Pool
+	var opened []*handler.Pool
 	for _, ex := range exchanges {
 		rt := routes[ex]
-		e, ok := rt.handler.(*Exec)
-		if !ok || !e.contract.Persistent() {
+		e, ok := rt.handler.(*handler.Exec)
+		if !ok || !e.Contract().Persistent() {
 			continue
 		}
-		pl := newPool(e, vhost, ex, max, backoff, log)
-		if err := pl.open(); err != nil {
+		pl := handler.NewPool(e, vhost, ex, max, func(failures int) time.Duration { return backoff.Delay(failures, nil) }, log)
+		if err := pl.Open(); err != nil {
 			for _, o := range opened {
-				o.Close()
+				_ = o.Close()
 			}
 			return &RouteError{Exchange: ex, Err: fmt.Errorf("%s: %w", e.Path, err)}
 		}

@@ -15,6 +15,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -49,14 +50,14 @@ type orderResponse struct {
 	Count int `json:"count"`
 }
 
-func countItems(_ context.Context, _ *Call, req orderRequest) (wire.Reply[orderResponse], error) {
+func countItems(_ context.Context, _ *handler.Call, req orderRequest) (wire.Reply[orderResponse], error) {
 	return wire.Reply[orderResponse]{Success: true, Message: "counted", Data: orderResponse{Count: len(req.Items)}}, nil
 }
 
 func TestValidationFailures(t *testing.T) {
 	h := start(t, setup{
 		exchanges: []string{"dx_example", "dx_order"},
-		handlers:  map[string]Handler{"dx_order": Typed("count items", countItems)},
+		handlers:  map[string]handler.Handler{"dx_order": handler.Typed("count items", countItems)},
 	})
 	c := h.caller(false)
 	tests := []struct {
@@ -179,7 +180,7 @@ func TestFernetDecryptionAndMasking(t *testing.T) {
 	h := start(t, setup{
 		exchanges: []string{"dx_secret"},
 		fernetKey: key.Encode(),
-		handlers: map[string]Handler{"dx_secret": Typed("use a secret", func(_ context.Context, _ *Call, r secretRequest) (wire.Reply[secretResponse], error) {
+		handlers: map[string]handler.Handler{"dx_secret": handler.Typed("use a secret", func(_ context.Context, _ *handler.Call, r secretRequest) (wire.Reply[secretResponse], error) {
 			got.Store(r)
 			return wire.Reply[secretResponse]{Success: true, Message: "ok", Data: secretResponse{Length: len(r.Password), Echo: r.User}}, nil
 		})},
@@ -235,7 +236,7 @@ func TestFernetKeyRotation(t *testing.T) {
 	h := start(t, setup{
 		exchanges:  []string{"dx_secret"},
 		fernetKeys: []string{newKey.Encode(), oldKey.Encode()},
-		handlers: map[string]Handler{"dx_secret": Typed("use a secret", func(_ context.Context, _ *Call, r secretRequest) (wire.Reply[secretResponse], error) {
+		handlers: map[string]handler.Handler{"dx_secret": handler.Typed("use a secret", func(_ context.Context, _ *handler.Call, r secretRequest) (wire.Reply[secretResponse], error) {
 			got.Store(r)
 			return wire.Reply[secretResponse]{Success: true, Message: "ok"}, nil
 		})},
@@ -324,7 +325,7 @@ type empty struct{}
 
 // gated is a Go handler that records concurrency and waits for release.
 func gated(tr *tracker, release chan struct{}, opts ...Option) Handler {
-	return Typed("gated", func(ctx context.Context, _ *Call, r lockRequest) (wire.Reply[empty], error) {
+	return handler.Typed("gated", func(ctx context.Context, _ *handler.Call, r lockRequest) (wire.Reply[empty], error) {
 		tr.enter(r.Food)
 		defer tr.leave(r.Food)
 		select {
@@ -340,7 +341,7 @@ func TestLocks(t *testing.T) {
 	t.Run("different values run in parallel, same value never overlaps", func(t *testing.T) {
 		tr := newTracker()
 		release := make(chan struct{})
-		h := start(t, setup{exchanges: []string{"dx_lock"}, prefetch: 10, handlers: map[string]Handler{"dx_lock": gated(tr, release, WithLockAttribute("food"))}})
+		h := start(t, setup{exchanges: []string{"dx_lock"}, prefetch: 10, handlers: map[string]handler.Handler{"dx_lock": gated(tr, release, handler.WithLockAttribute("food"))}})
 		c := h.caller(false)
 		var ws []chan wire.Response
 		for i := 0; i < 3; i++ {
@@ -373,7 +374,7 @@ func TestLocks(t *testing.T) {
 	t.Run("no lock attribute: one at a time", func(t *testing.T) {
 		tr := newTracker()
 		release := make(chan struct{}, 100)
-		h := start(t, setup{exchanges: []string{"dx_nolock"}, prefetch: 10, handlers: map[string]Handler{"dx_nolock": gated(tr, release)}})
+		h := start(t, setup{exchanges: []string{"dx_nolock"}, prefetch: 10, handlers: map[string]handler.Handler{"dx_nolock": gated(tr, release)}})
 		c := h.caller(false)
 		var ws []chan wire.Response
 		for i, food := range []string{"a", "b", "c", "d"} {
@@ -403,7 +404,7 @@ func TestLocks(t *testing.T) {
 func TestConcurrencyBoundedByPrefetch(t *testing.T) {
 	tr := newTracker()
 	release := make(chan struct{})
-	h := start(t, setup{exchanges: []string{"dx_many"}, prefetch: 3, handlers: map[string]Handler{"dx_many": gated(tr, release, WithLockAttribute("n"))}})
+	h := start(t, setup{exchanges: []string{"dx_many"}, prefetch: 3, handlers: map[string]handler.Handler{"dx_many": gated(tr, release, handler.WithLockAttribute("n"))}})
 	c := h.caller(false)
 	var ws []chan wire.Response
 	for i := 0; i < 10; i++ {

@@ -29,6 +29,34 @@ func Compact(valid []byte) []byte {
 	return buf.Bytes()
 }
 
+// AppendJSONString appends s as a JSON string, escaping only the quote,
+// the backslash and control characters; a string that is not UTF-8 is
+// written as encoding/json writes it (invalid bytes replaced).
+func AppendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		q, _ := json.Marshal(s) // replaces invalid bytes as encoding/json does
+		return append(b, q...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	plain := 0 // s[plain:i] needs no escape
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 0x20 && ch != '"' && ch != '\\' {
+			continue
+		}
+		b = append(b, s[plain:i]...)
+		plain = i + 1
+		if ch < 0x20 {
+			b = append(b, '\\', 'u', '0', '0', hex[ch>>4], hex[ch&0xf])
+		} else {
+			b = append(b, '\\', ch)
+		}
+	}
+	b = append(b, s[plain:]...)
+	return append(b, '"')
+}
+
 // maxTextDepth is how deeply arrays and objects may nest, as in encoding/json.
 const maxTextDepth = 10000
 

@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"context"
@@ -53,6 +53,10 @@ func LoadExec(dir string, needExecutable bool) (*Exec, error) {
 // Contract implements Handler.
 func (h *Exec) Contract() *contract.Contract { return h.contract }
 
+// Close implements Handler; an executable started per request leaves
+// nothing to release.
+func (h *Exec) Close() error { return nil }
+
 // Handle implements Handler: it runs the executable once, with a clean
 // environment, in its own process group. ctx's deadline is the handler's
 // timeout; when ctx ends, or stdout passes maxHandlerOutput, the handler is
@@ -62,11 +66,11 @@ func (h *Exec) Contract() *contract.Contract { return h.contract }
 func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) {
 	log := Logger(ctx)
 	if call.Redelivered {
-		KillOrphanedHandlers(call.VirtualHost, log)
+		KillOrphaned(call.VirtualHost, log)
 	}
 	r, err := h.start(call, log)
 	if err != nil {
-		return nil, &HandlerError{Reason: "cannot start handler", ExitStatus: -1, Err: err}
+		return nil, &Error{Reason: "cannot start handler", ExitStatus: -1, Err: err}
 	}
 	end := r.wait(ctx)
 	r.finish(log)
@@ -83,14 +87,3 @@ func (h *Exec) baseEnv(log zerolog.Logger) []string {
 	h.envOnce.Do(func() { h.env = handlerEnv(os.Environ(), log) })
 	return h.env
 }
-
-// truncate cuts s to n bytes, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
-// compact elides the insignificant spaces of valid JSON.
-func compact(valid []byte) []byte { return contract.Compact(valid) }

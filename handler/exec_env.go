@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"strings"
@@ -6,12 +6,12 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// HandlerEnvVariable names the consumer's environment variable that lists
+// EnvVariable names the consumer's environment variable that lists
 // (separated by spaces or commas) further variables of the consumer's
 // environment that executable handlers get, e.g. "HTTP_PROXY HANDLER_DB".
 // Variables named RABBITMQ_CONSUMER_* (the consumer's own settings and
 // credentials) are never passed.
-const HandlerEnvVariable = "RABBITMQ_CONSUMER_HANDLER_ENV"
+const EnvVariable = "RABBITMQ_CONSUMER_HANDLER_ENV"
 
 // consumerEnvPrefix starts the consumer's own settings, credentials among
 // them; no handler gets them.
@@ -19,13 +19,13 @@ const consumerEnvPrefix = "RABBITMQ_CONSUMER_"
 
 // handlerEnv is the environment an executable handler starts from, taken
 // from the consumer's environment env: PATH, HOME, LANG, LC_*, TZ, and the
-// variables HandlerEnvVariable lists. The RPC_* variables of each request
+// variables EnvVariable lists. The RPC_* variables of each request
 // are added to it. What it refuses to pass is logged.
 func handlerEnv(env []string, log zerolog.Logger) []string {
 	extra := map[string]bool{}
-	for _, name := range strings.FieldsFunc(lookupEnv(env, HandlerEnvVariable), func(r rune) bool { return r == ' ' || r == ',' }) {
+	for _, name := range strings.FieldsFunc(lookupEnv(env, EnvVariable), func(r rune) bool { return r == ' ' || r == ',' }) {
 		if strings.HasPrefix(name, consumerEnvPrefix) {
-			log.Warn().Str("variable", name).Msg(HandlerEnvVariable + ": the consumer's own settings are never passed to handlers")
+			log.Warn().Str("variable", name).Msg(EnvVariable + ": the consumer's own settings are never passed to handlers")
 			continue
 		}
 		extra[name] = true

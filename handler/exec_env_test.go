@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"io"
@@ -19,8 +19,8 @@ func TestHandlerEnv(t *testing.T) {
 		{"never the consumer's settings", []string{"RABBITMQ_CONSUMER_SERVER_PASSWORD=p", "RABBITMQ_CONSUMER_LOG_SERVER_API_TOKEN=t", "PATH=/bin"},
 			[]string{"PATH=/bin"}},
 		{"not the consumer's RPC_ variables", []string{"RPC_EXCHANGE=x", "PATH=/bin"}, []string{"PATH=/bin"}},
-		{"what the operator lists", []string{HandlerEnvVariable + "=A,B  C", "A=1", "B=2", "C=3", "D=4"}, []string{"A=1", "B=2", "C=3"}},
-		{"listed, still never a setting", []string{HandlerEnvVariable + "=RABBITMQ_CONSUMER_SERVER_PASSWORD", "RABBITMQ_CONSUMER_SERVER_PASSWORD=p"}, nil},
+		{"what the operator lists", []string{EnvVariable + "=A,B  C", "A=1", "B=2", "C=3", "D=4"}, []string{"A=1", "B=2", "C=3"}},
+		{"listed, still never a setting", []string{EnvVariable + "=RABBITMQ_CONSUMER_SERVER_PASSWORD", "RABBITMQ_CONSUMER_SERVER_PASSWORD=p"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

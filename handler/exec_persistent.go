@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"context"
@@ -23,7 +23,7 @@ type Pool struct {
 	vhost    string
 	exchange string
 	log      zerolog.Logger
-	backoff  Backoff
+	backoff  func(failures int) time.Duration // the wait before the next start
 	maxReq   int
 	wait     time.Duration // the longest handshake wait
 
@@ -43,9 +43,10 @@ type Pool struct {
 	nextStart time.Time // no start before this (backoff)
 }
 
-// newPool makes the pool of e for exchange in vhost, at most max processes;
-// open starts it.
-func newPool(e *Exec, vhost, exchange string, max int, backoff Backoff, log zerolog.Logger) *Pool {
+// NewPool makes the pool of e for exchange in vhost, at most max
+// processes; backoff is the wait before a start after that many failed
+// ones in a row. Open starts it.
+func NewPool(e *Exec, vhost, exchange string, max int, backoff func(failures int) time.Duration, log zerolog.Logger) *Pool {
 	if max < 1 {
 		max = 1
 	}
@@ -63,9 +64,9 @@ func newPool(e *Exec, vhost, exchange string, max int, backoff Backoff, log zero
 	}
 }
 
-// open starts the warm process, which must pass the handshake, and the
-// keeper that replaces it.
-func (pl *Pool) open() error {
+// Open starts the warm process, which must pass the handshake, and the
+// keeper that replaces it. When it fails the pool is closed.
+func (pl *Pool) Open() error {
 	pl.slots <- struct{}{}
 	p, err := pl.start(pl.ctx)
 	if err != nil {
@@ -88,7 +89,7 @@ func (pl *Pool) Contract() *contract.Contract { return pl.exec.contract }
 // fails (exits, breaks the protocol, times out) is killed and replaced.
 func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error) {
 	if call.Redelivered {
-		KillOrphanedHandlers(call.VirtualHost, Logger(ctx))
+		KillOrphaned(call.VirtualHost, Logger(ctx))
 	}
 	p, err := pl.acquire(ctx)
 	if err != nil {
@@ -116,7 +117,7 @@ func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 			case pl.slots <- struct{}{}:
 				return pl.start(ctx)
 			case <-ctx.Done():
-				return nil, &HandlerError{Reason: "no handler process was free in time", ExitStatus: -1, Err: ctx.Err()}
+				return nil, &Error{Reason: "no handler process was free in time", ExitStatus: -1, Err: ctx.Err()}
 			}
 		}
 		if pl.usable(p) {
@@ -173,7 +174,7 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	pl.mu.Lock()
 	if err != nil {
 		pl.failures++
-		pl.nextStart = time.Now().Add(pl.backoff.Delay(pl.failures, nil))
+		pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
 		if gen == pl.gen {
 			pl.current--
 		}
@@ -181,8 +182,8 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 		pl.procs.Done()
 		<-pl.slots
 		pl.poke()
-		he := &HandlerError{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
-		if h, ok := err.(*HandlerError); ok {
+		he := &Error{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
+		if h, ok := err.(*Error); ok {
 			he.Stderr = h.Stderr
 		}
 		return nil, he
@@ -331,13 +332,14 @@ func (pl *Pool) retireIdle() {
 	}
 }
 
-// Close retires every process (busy ones after their request) and waits
-// until they are gone, at most retireGrace and a little.
-func (pl *Pool) Close() {
+// Close implements Handler: it retires every process (busy ones after
+// their request) and waits until they are gone, at most retireGrace and a
+// little. It is safe to call more than once.
+func (pl *Pool) Close() error {
 	pl.mu.Lock()
 	if pl.closed {
 		pl.mu.Unlock()
-		return
+		return nil
 	}
 	pl.closed = true
 	pl.mu.Unlock()
@@ -350,7 +352,8 @@ func (pl *Pool) Close() {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-time.After(retireGrace + 2*pipeGrace + time.Second):
-		pl.log.Error().Msg("persistent handler processes still running after the pool was closed")
+		return errors.New("persistent handler processes still running after the pool was closed")
 	}
 }

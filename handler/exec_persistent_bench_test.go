@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"context"
@@ -41,8 +41,8 @@ func BenchmarkPersistentHandle(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			pl := newPool(e, "bench", "dx_bench", 1, DefaultBackoff, zerolog.Nop())
-			if err := pl.open(); err != nil {
+			pl := NewPool(e, "bench", "dx_bench", 1, testBackoff, zerolog.Nop())
+			if err := pl.Open(); err != nil {
 				b.Fatal(err)
 			}
 			defer pl.Close()

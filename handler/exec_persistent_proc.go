@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"bufio"
@@ -92,7 +92,7 @@ func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.D
 	if err != nil {
 		p.kill()
 		p.sweep(log)
-		he := &HandlerError{Reason: "the handler does not speak " + Protocol, ExitStatus: -1, Err: err, Stderr: p.stderr.tail()}
+		he := &Error{Reason: "the handler does not speak " + Protocol, ExitStatus: -1, Err: err, Stderr: p.stderr.tail()}
 		return nil, he
 	}
 	return p, nil
@@ -157,7 +157,7 @@ func (p *persistentProc) readLine() ([]byte, error) {
 
 // roundTrip sends call and reads its response object. When ctx ends first
 // the process is killed. A failure means the process cannot be used again.
-func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *HandlerError) {
+func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *Error) {
 	p.line = appendRequestLine(p.line[:0], call)
 	stop := context.AfterFunc(ctx, p.kill)
 	_, err := p.stdin.Write(p.line)
@@ -173,11 +173,11 @@ func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMes
 	case errors.Is(err, errLineTooLong):
 		return nil, runEnd{overflow: true}.failure()
 	case err != nil:
-		return nil, &HandlerError{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
+		return nil, &Error{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
 	}
 	raw, perr := parseResponseLine(line, call.CorrelationID)
 	if perr != nil {
-		return nil, &HandlerError{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
+		return nil, &Error{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
 	}
 	p.served++
 	return raw, nil

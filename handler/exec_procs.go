@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"bytes"
@@ -211,13 +211,13 @@ func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
 	}
 }
 
-// KillOrphanedHandlers kills the processes left by executable handlers of
+// KillOrphaned kills the processes left by executable handlers of
 // consumers of vhost that are gone (a crash, SIGKILL, an OOM kill), and
 // waits until they are gone, so that a request redelivered after the crash
 // never runs while its first run still does. The handlers of live
 // consumers, this one or another of the same virtual host, are left alone.
 // It returns how many processes it killed.
-func KillOrphanedHandlers(vhost string, log zerolog.Logger) int {
+func KillOrphaned(vhost string, log zerolog.Logger) int {
 	orphans := findMarked(0, func(m string) bool {
 		owner, ok := orphanOwner(m, vhost)
 		return ok && !alive(owner)

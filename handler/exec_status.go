@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"context"
@@ -26,20 +26,20 @@ type runEnd struct {
 // the run succeeded (exit status 0, stdout within its limit). The first
 // cause wins: the output limit and the context are why the consumer killed
 // the process, so they say more than the signal that ended it.
-func (e runEnd) failure() *HandlerError {
+func (e runEnd) failure() *Error {
 	switch {
 	case e.overflow:
-		return &HandlerError{Reason: fmt.Sprintf("handler wrote more than %d bytes to stdout and was killed", maxHandlerOutput), ExitStatus: -1}
+		return &Error{Reason: fmt.Sprintf("handler wrote more than %d bytes to stdout and was killed", maxHandlerOutput), ExitStatus: -1}
 	case errors.Is(e.ctxErr, context.DeadlineExceeded):
-		return &HandlerError{Reason: "handler timed out and was killed", ExitStatus: -1, Err: e.ctxErr}
+		return &Error{Reason: "handler timed out and was killed", ExitStatus: -1, Err: e.ctxErr}
 	case e.ctxErr != nil:
-		return &HandlerError{Reason: "handler was killed: consumer stopping", ExitStatus: -1, Err: e.ctxErr}
+		return &Error{Reason: "handler was killed: consumer stopping", ExitStatus: -1, Err: e.ctxErr}
 	case e.waitErr != nil:
-		return &HandlerError{Reason: "handler failed", ExitStatus: -1, Err: e.waitErr}
+		return &Error{Reason: "handler failed", ExitStatus: -1, Err: e.waitErr}
 	case e.signal != 0:
-		return &HandlerError{Reason: fmt.Sprintf("handler was killed by signal %v", e.signal), ExitStatus: -1}
+		return &Error{Reason: fmt.Sprintf("handler was killed by signal %v", e.signal), ExitStatus: -1}
 	case e.exitCode != 0:
-		return &HandlerError{Reason: fmt.Sprintf("handler exited with status %d", e.exitCode), ExitStatus: e.exitCode}
+		return &Error{Reason: fmt.Sprintf("handler exited with status %d", e.exitCode), ExitStatus: e.exitCode}
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
-// Package consumer is the rabbitmq-consumer framework: it consumes one
-// virtual host's queue, validates each request against its exchange's
-// contract, runs the exchange's handler under its lock and timeout, and
-// publishes the reply, surviving broker trouble without losing or repeating
-// a request.
-package consumer
+// Package handler runs the handler of an exchange: an executable started
+// once per request (Exec), a pool of long-lived executable processes that
+// speak the persistent handler protocol (Pool), or a Go function (Typed).
+// All three are a Handler: the consumer gives it a validated request (a
+// Call) and gets the whole response object back. Nothing here needs a
+// broker.
+package handler
 
 import (
 	"context"
@@ -21,8 +22,12 @@ type Handler interface {
 	// Handle answers one validated request with the whole response object
 	// (success, message, data) as JSON. A returned error, or a response that
 	// breaks the envelope or the response schema, is answered as an
-	// unexpected error.
+	// unexpected error. It is called for many requests at once.
 	Handle(ctx context.Context, call *Call) (json.RawMessage, error)
+	// Close releases what the handler holds (a pool's processes end after
+	// their request). The consumer calls it once, when it stops serving; a
+	// Handle that ignores its context may still be running then.
+	Close() error
 }
 
 // Call is one request as a handler sees it.
@@ -41,9 +46,9 @@ type Call struct {
 	Body json.RawMessage
 }
 
-// HandlerError is an unexpected handler failure with the details that go to
-// the log and to the log server's traceback, never to the caller.
-type HandlerError struct {
+// Error is an unexpected handler failure with the details that go to the
+// log and to the log server's traceback, never to the caller.
+type Error struct {
 	// Reason says what went wrong, e.g. "exited with status 3".
 	Reason string
 	// ExitStatus is the handler process's exit status, or -1.
@@ -54,7 +59,7 @@ type HandlerError struct {
 	Err error
 }
 
-func (e *HandlerError) Error() string {
+func (e *Error) Error() string {
 	s := e.Reason
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -62,10 +67,10 @@ func (e *HandlerError) Error() string {
 	return s
 }
 
-func (e *HandlerError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Traceback renders the details for the log server's traceback field.
-func (e *HandlerError) Traceback() string {
+func (e *Error) Traceback() string {
 	s := e.Error()
 	if e.ExitStatus >= 0 {
 		s += fmt.Sprintf("\nexit status: %d", e.ExitStatus)
@@ -75,3 +80,13 @@ func (e *HandlerError) Traceback() string {
 	}
 	return s
 }
+
+// EncodesJSON reports whether h's responses are written by encoding/json
+// (a Typed handler): valid, compact JSON, whose syntax needs no check.
+func EncodesJSON(h Handler) bool {
+	_, ok := h.(encodesJSON)
+	return ok
+}
+
+// encodesJSON marks handlers whose responses encoding/json wrote.
+type encodesJSON interface{ encodesJSON() }

@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"context"
@@ -70,20 +70,19 @@ func (h *typed[Req, Resp]) Contract() *contract.Contract { return h.contract }
 
 func (h *typed[Req, Resp]) encodesJSON() {}
 
-// encodesJSON marks handlers whose responses encoding/json wrote: valid,
-// compact JSON.
-type encodesJSON interface{ encodesJSON() }
+// Close implements Handler; a Go handler holds nothing.
+func (h *typed[Req, Resp]) Close() error { return nil }
 
 func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.RawMessage, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out = nil
-			err = &HandlerError{Reason: fmt.Sprintf("handler panicked: %v", p), ExitStatus: -1, Stderr: string(debug.Stack())}
+			err = &Error{Reason: fmt.Sprintf("handler panicked: %v", p), ExitStatus: -1, Stderr: string(debug.Stack())}
 		}
 	}()
 	var req Req
 	if err := contract.DecodeInto(call.Body, &req); err != nil {
-		return nil, &HandlerError{Reason: "cannot decode request into the handler's type", ExitStatus: -1, Err: err}
+		return nil, &Error{Reason: "cannot decode request into the handler's type", ExitStatus: -1, Err: err}
 	}
 	reply, err := h.fn(ctx, call, req)
 	if err != nil {
@@ -97,7 +96,7 @@ func (h *typed[Req, Resp]) Handle(ctx context.Context, call *Call) (out json.Raw
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("consumer: cannot encode an example: %v", err))
+		panic(fmt.Sprintf("handler: cannot encode an example: %v", err))
 	}
 	return b
 }

@@ -1,4 +1,4 @@
-package consumer
+package handler
 
 import (
 	"bytes"
@@ -75,15 +75,40 @@ func TestTypedHandlerContract(t *testing.T) {
 	}
 }
 
-// TestLoggerOfARequest: a Go handler's consumer.Logger(ctx) writes lines
-// that carry the request's exchange and correlation id.
-func TestLoggerOfARequest(t *testing.T) {
+func TestTypedFormatAssertion(t *testing.T) {
+	type req struct {
+		Email string `json:"email" jsonschema:"format=email"`
+	}
+	fn := func(context.Context, *Call, req) (wire.Reply[req], error) { return wire.Reply[req]{}, nil }
+	for _, assert := range []bool{false, true} {
+		var opts []Option
+		if assert {
+			opts = append(opts, WithFormatAssertion())
+		}
+		c, err := contract.Compile("x", Typed("d", fn, opts...).Contract())
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, _ := contract.DecodeRequest([]byte(`{"email":"nope"}`))
+		if errs := c.CheckRequest(obj); (len(errs) > 0) != assert {
+			t.Errorf("WithFormatAssertion %v: errors %+v", assert, errs)
+		}
+	}
+}
+
+// logLine is a RequestLog writing to a buffer.
+type logLine struct{ base zerolog.Logger }
+
+func (l logLine) Logger() zerolog.Logger { return l.base.With().Str("correlation_id", "c-1").Logger() }
+
+// TestLogger: a handler's Logger(ctx) is the request's logger when the
+// context carries one, else zerolog.Ctx's.
+func TestLogger(t *testing.T) {
 	var buf bytes.Buffer
-	base := zerolog.New(&buf).With().Str("vhost", "v").Logger()
-	ctx := withRequestLog(context.Background(), &requestLog{base: &base, exchange: "dx_a", cid: "c-1"})
+	ctx := WithRequestLog(context.Background(), logLine{base: zerolog.New(&buf)})
 	l := Logger(ctx)
 	l.Info().Msg("from the handler")
-	if got := buf.String(); !strings.Contains(got, `"vhost":"v","exchange":"dx_a","correlation_id":"c-1"`) || !strings.Contains(got, "from the handler") {
+	if got := buf.String(); !strings.Contains(got, `"correlation_id":"c-1"`) || !strings.Contains(got, "from the handler") {
 		t.Errorf("line = %s", got)
 	}
 	if l := Logger(context.Background()); l.GetLevel() != zerolog.Disabled {

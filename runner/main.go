@@ -13,6 +13,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 )
 
 // Version is the program's version, set at build time.
@@ -20,11 +21,11 @@ var Version = "dev"
 
 // Main runs the consumer process with args (without the program name) and
 // the Go handlers given, and returns the exit status.
-func Main(args []string, handlers map[string]consumer.Handler) int {
+func Main(args []string, handlers map[string]handler.Handler) int {
 	return run(args, handlers, os.Stderr)
 }
 
-func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) int {
+func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rabbitmq-consumer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	vhost := fs.String("virtual-host-name", "", "RabbitMQ virtual host to serve (the unit instance name; required)")
@@ -110,7 +111,7 @@ func run(args []string, handlers map[string]consumer.Handler, stderr io.Writer) 
 
 	// A consumer of this virtual host that crashed may have left handler
 	// processes running: they die before any request can run again.
-	consumer.KillOrphanedHandlers(*vhost, log.With().Str("vhost", *vhost).Logger())
+	handler.KillOrphaned(*vhost, log.With().Str("vhost", *vhost).Logger())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -8,7 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/runner"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -20,7 +20,7 @@ type EchoRequest struct {
 	Payload string `json:"payload,omitempty"`
 }
 
-func echo(_ context.Context, _ *consumer.Call, req EchoRequest) (wire.Reply[EchoRequest], error) {
+func echo(_ context.Context, _ *handler.Call, req EchoRequest) (wire.Reply[EchoRequest], error) {
 	return wire.Reply[EchoRequest]{Success: true, Message: "echo", Data: req}, nil
 }
 
@@ -31,8 +31,8 @@ func main() {
 			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 		}
 	}
-	code := runner.Main(os.Args[1:], map[string]consumer.Handler{
-		"dx_bench_echo": consumer.Typed("echo the request", echo, consumer.WithLockAttribute("n")),
+	code := runner.Main(os.Args[1:], map[string]handler.Handler{
+		"dx_bench_echo": handler.Typed("echo the request", echo, handler.WithLockAttribute("n")),
 	})
 	pprof.StopCPUProfile()
 	os.Exit(code)

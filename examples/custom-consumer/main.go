@@ -13,7 +13,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/runner"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -32,17 +32,17 @@ type ExampleResponse struct {
 // determineToleration answers dx_example_go as the reference's dx_example
 // decides: onion is never tolerable; another food is when a uniform draw in
 // [0, 1) exceeds the chance.
-func determineToleration(_ context.Context, call *consumer.Call, req ExampleRequest) (wire.Reply[ExampleResponse], error) {
+func determineToleration(_ context.Context, call *handler.Call, req ExampleRequest) (wire.Reply[ExampleResponse], error) {
 	tolerable := req.FavouriteFood != "onion" && rand.Float64() > float64(req.ChancePercentage)/100
 	return wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: tolerable}}, nil
 }
 
 func main() {
-	os.Exit(runner.Main(os.Args[1:], map[string]consumer.Handler{
-		"dx_example_go": consumer.Typed("Determine whether a favourite food is tolerable.", determineToleration,
-			consumer.WithLockAttribute("favourite_food"),
-			consumer.WithTimeout(30*time.Second),
-			consumer.WithExample(
+	os.Exit(runner.Main(os.Args[1:], map[string]handler.Handler{
+		"dx_example_go": handler.Typed("Determine whether a favourite food is tolerable.", determineToleration,
+			handler.WithLockAttribute("favourite_food"),
+			handler.WithTimeout(30*time.Second),
+			handler.WithExample(
 				ExampleRequest{FavouriteFood: "onion", ChancePercentage: 100},
 				wire.Reply[ExampleResponse]{Success: true, Message: "Determined toleration", Data: ExampleResponse{Tolerable: false}},
 			),

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 )
 
 func TestDetermineToleration(t *testing.T) {
@@ -16,7 +16,7 @@ func TestDetermineToleration(t *testing.T) {
 		want   bool
 	}{{"onion", 100, false}, {"onion", 0, false}, {"banana", 100, false}, {"banana", 0, true}}
 	for _, tt := range tests {
-		r, err := determineToleration(context.Background(), &consumer.Call{}, ExampleRequest{FavouriteFood: tt.food, ChancePercentage: tt.chance})
+		r, err := determineToleration(context.Background(), &handler.Call{}, ExampleRequest{FavouriteFood: tt.food, ChancePercentage: tt.chance})
 		if err != nil || !r.Success || r.Data.Tolerable != tt.want {
 			t.Errorf("%s at %d%%: reply %+v, err %v", tt.food, tt.chance, r, err)
 		}
