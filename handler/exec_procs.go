@@ -67,14 +67,17 @@ func startTime(pid int) uint64 {
 // consumer dies. (Forks are serialised by syscall.ForkLock anyway.)
 var spawns = sync.OnceValue(func() chan func() {
 	ch := make(chan func())
-	go func() {
-		runtime.LockOSThread()
-		for f := range ch {
-			f()
-		}
-	}()
+	go spawner(ch)
 	return ch
 })
+
+// spawner runs the starts sent on ch from its own OS thread, for ever.
+func spawner(ch chan func()) {
+	runtime.LockOSThread()
+	for f := range ch {
+		f()
+	}
+}
 
 // startPinned starts cmd from the spawning thread.
 func startPinned(cmd *exec.Cmd) error {

@@ -1,0 +1,156 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+)
+
+// persistentScript speaks the persistent handler protocol in shell. It
+// answers {"pid": its pid, "n": requests it served}, unless the request
+// asks it to misbehave: "crash" exits, "garbage" writes a line that is not
+// JSON, "wrongid" answers another correlation id, "hang" sleeps.
+const persistentScript = `echo '{"protocol": "rabbitmq-consumer/1"}'
+n=0
+while IFS= read -r line; do
+  n=$((n+1))
+  cid=${line#*\"correlation_id\":\"}; cid=${cid%%\"*}
+  case "$line" in
+  *'"crash"'*) exit 7;;
+  *'"garbage"'*) echo garbage;;
+  *'"wrongid"'*) echo '{"correlation_id":"nope","response":{}}';;
+  *'"hang"'*) sleep 300;;
+  *) printf '{"correlation_id":"%s","response":{"pid":%s,"n":%s}}\n' "$cid" "$$" "$n";;
+  esac
+done`
+
+// openPool starts a pool of at most max processes of script.
+func openPool(t *testing.T, script, extra string, max int) *Pool {
+	t.Helper()
+	e, err := LoadExec(writeHandler(t, script, "0.5", `,"mode":"persistent"`+extra), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := NewPool(e, "v", "dx_p", max, testBackoff, zerolog.Nop())
+	if err := pl.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := pl.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return pl
+}
+
+// served is what persistentScript answers.
+type served struct {
+	PID int `json:"pid"`
+	N   int `json:"n"`
+}
+
+// call sends body to the pool, with the contract's timeout.
+func call(pl *Pool, body string) (served, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), pl.Contract().Timeout())
+	defer cancel()
+	raw, err := pl.Handle(ctx, &Call{Exchange: "dx_p", CorrelationID: "c-1", VirtualHost: "v", Body: []byte(body)})
+	if err != nil {
+		return served{}, err
+	}
+	var s served
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return served{}, err
+	}
+	return s, nil
+}
+
+// TestPool, with one process at most: it serves requests one after another; a
+// process that fails in any way gives its request an *Error and is
+// replaced; processes are recycled after max_requests_per_process and
+// replaced by Reload; Close leaves no process or goroutine behind.
+func TestPool(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) }) // after the cleanups that close
+	pl := openPool(t, persistentScript, `,"max_requests_per_process":4`, 1)
+	first, err := call(pl, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := call(pl, `{}`); err != nil || s != (served{first.PID, 2}) {
+		t.Fatalf("second call = %+v, %v; want the same process, its second request", s, err)
+	}
+	pid := first.PID
+	for _, tt := range []struct {
+		body, reason string
+	}{
+		{`{"crash":1}`, "handler process ended before answering"},
+		{`{"garbage":1}`, "handler broke the protocol"},
+		{`{"wrongid":1}`, "handler broke the protocol"},
+		{`{"hang":1}`, "handler timed out and was killed"},
+	} {
+		_, err := call(pl, tt.body)
+		var he *Error
+		if !errors.As(err, &he) || !strings.Contains(he.Reason, tt.reason) {
+			t.Fatalf("%s: error %v, want %q", tt.body, err, tt.reason)
+		}
+		s, err := call(pl, `{}`)
+		if err != nil || s.PID == pid || s.N != 1 {
+			t.Fatalf("after %s: %+v, %v; want a new process", tt.body, s, err)
+		}
+		pid = s.PID
+	}
+	for n := 2; n <= 4; n++ {
+		if s, err := call(pl, `{}`); err != nil || s != (served{pid, n}) {
+			t.Fatalf("request %d = %+v, %v; want process %d", n, s, err, pid)
+		}
+	}
+	s, err := call(pl, `{}`)
+	if err != nil || s.PID == pid {
+		t.Fatalf("after 4 requests: %+v, %v; want a new process (max_requests_per_process)", s, err)
+	}
+	pl.Reload()
+	r, err := call(pl, `{}`)
+	if err != nil || r.PID == s.PID {
+		t.Fatalf("after Reload: %+v, %v; want a new process", r, err)
+	}
+	if err := pl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(r.PID) {
+		t.Errorf("process %d still runs after Close", r.PID)
+	}
+	if _, err := call(pl, `{}`); err == nil {
+		t.Error("a closed pool still answers")
+	}
+}
+
+// TestPoolHandshake: a program that does not speak the protocol cannot
+// open a pool, and the error says why.
+func TestPoolHandshake(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) }) // after the cleanups that close
+	for _, tt := range []struct {
+		script, err string
+	}{
+		{`echo hello; sleep 300`, `its first line is not {"protocol": "rabbitmq-consumer/1"}: hello`},
+		{`echo "no luck" >&2; exit 4`, "no handshake line: EOF (handler exited with status 4)"},
+		{`sleep 300`, "no handshake line within 500ms"},
+	} {
+		e, err := LoadExec(writeHandler(t, tt.script, "0.5", `,"mode":"persistent"`), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err = NewPool(e, "v", "dx_p", 1, testBackoff, zerolog.Nop()).Open()
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s: Open = %v, want %q", tt.script, err, tt.err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: Open took %v", tt.script, d)
+		}
+	}
+}
