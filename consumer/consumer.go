@@ -29,29 +29,36 @@ type Journal interface {
 	Append(rec logship.Record) error
 }
 
-// Options configure a Consumer.
+// Options configure a Consumer. Only Config and VirtualHost are required;
+// the zero value of every other field is a working default, said below.
 type Options struct {
-	// Config is the loaded configuration file.
+	// Config is the loaded configuration file. Required.
 	Config *config.Config
-	// VirtualHost names the virtual host to serve.
+	// VirtualHost names the virtual host to serve; it must be in Config.
 	VirtualHost string
 	// Handlers are Go handlers by exchange; exchanges without one use the
-	// executable handler in the handlers directory.
+	// executable handler in the handlers directory. The consumer closes
+	// them when it is closed. Nil: executable handlers only.
 	Handlers map[string]handler.Handler
-	// Logger receives the structured log.
+	// Logger receives the structured log. Zero: nothing is logged.
 	Logger zerolog.Logger
-	// Journal, if set, receives request and response records.
+	// Journal, if set, receives request and response records. Nil: none
+	// are kept.
 	Journal Journal
 	// Notify, if set, is told of state changes in sd_notify form
-	// ("READY=1", "STATUS=...").
+	// ("READY=1", "STATUS=..."). Nil: nobody is told.
 	Notify func(state string)
-	// DrainTimeout bounds how long a stop waits for running requests.
+	// DrainTimeout bounds how long a stop waits for running requests; 0
+	// (or less) means DefaultDrainTimeout.
 	DrainTimeout time.Duration
-	// MaxRequestBytes is the largest request body accepted.
+	// MaxRequestBytes is the largest request body accepted; 0 (or less)
+	// means DefaultMaxRequestBytes.
 	MaxRequestBytes int
-	// Outcomes is how many recent outcomes are remembered for redeliveries.
+	// Outcomes is how many recent outcomes are remembered for
+	// redeliveries; 0 (or less) means DefaultOutcomes.
 	Outcomes int
-	// Backoff paces reconnection attempts; zero means DefaultBackoff.
+	// Backoff paces reconnection attempts and the restarts of persistent
+	// handler processes; zero means DefaultBackoff.
 	Backoff Backoff
 }
 
@@ -150,9 +157,7 @@ func New(opts Options) (*Consumer, error) {
 	}
 	if !opts.Config.Mock {
 		if err := openPools(routes, vh.Name, vh.MaxSimultaneousRequests, c.backoff, c.log); err != nil {
-			if c.outcomes.store != nil {
-				_ = c.outcomes.store.close()
-			}
+			c.closeOutcomes()
 			return nil, err
 		}
 	}

@@ -26,8 +26,9 @@ func (c *Consumer) Reload() {
 
 // Close closes every handler (the processes of the persistent handlers
 // that New started end, busy ones after their request, and are waited
-// for). Run closes when it returns; a consumer made by New and never run
-// (as for --check) must be closed. It is safe to call more than once.
+// for), then the outcomes file New opened. Run closes when it returns; a
+// consumer made by New and never run (as for --check) must be closed. It
+// is safe to call more than once.
 func (c *Consumer) Close() {
 	c.closeOnce.Do(func() {
 		for ex, rt := range c.routes {
@@ -35,5 +36,15 @@ func (c *Consumer) Close() {
 				c.log.Error().Err(err).Str("exchange", ex).Msg("cannot close the handler")
 			}
 		}
+		c.closeOutcomes()
 	})
+}
+
+// closeOutcomes closes the outcomes file, if there is one.
+func (c *Consumer) closeOutcomes() {
+	if c.outcomes.store != nil {
+		if err := c.outcomes.store.close(); err != nil {
+			c.log.Error().Err(err).Msg("cannot close the outcomes file")
+		}
+	}
 }

@@ -36,11 +36,7 @@ func offline(t testing.TB, stateDir string) *Consumer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if c.outcomes.store != nil {
-			_ = c.outcomes.store.close()
-		}
-	})
+	t.Cleanup(c.Close)
 	return c
 }
 

@@ -22,12 +22,7 @@ var ErrDrainTimeout = errors.New("stopped before every running request finished;
 // queue. It fails at once only when the first connection is refused in a
 // way retrying cannot fix (*BrokerRefusedError).
 func (c *Consumer) Run(ctx context.Context) error {
-	defer func() {
-		if c.outcomes.store != nil {
-			_ = c.outcomes.store.close()
-		}
-	}()
-	defer c.Close() // after the drain: the persistent handlers' processes end
+	defer c.Close() // after the drain: handlers and the outcomes file
 	stopping, stop := context.WithCancel(context.Background())
 	defer stop()
 	abort, abortNow := context.WithCancel(context.Background())
