@@ -50,65 +50,22 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		return result{}
 	}
 	rt := c.routes[in.exchange]
-	var (
-		obj    map[string]any
-		fields []string
-		errs   []wire.ValidationError
-		lock   string // the request's lock key
-		proven bool   // proven valid from its bytes, not decoded
-	)
-	switch {
-	case in.correlationID == "":
-		errs = []wire.ValidationError{{Location: []any{}, Message: "the request has no correlation_id property", Type: "missing_correlation_id"}}
-	case rt == nil:
-		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("no handler serves exchange %q on this virtual host", in.exchange), Type: "unknown_exchange"}}
-	case len(in.body) > c.maxRequestBytes:
-		errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("the request body is %d bytes, more than the limit of %d", len(in.body), c.maxRequestBytes), Type: "too_large"}}
-	default:
-		if lock, proven = c.proveRequest(rt, in.body); proven {
-			break
-		}
-		obj, errs = contract.DecodeRequest(in.body)
-	}
-	var payload json.RawMessage
-	switch {
-	case proven:
-		payload = contract.Compact(in.body)
-		in.callBody = payload
-	case obj != nil:
-		fields = decryptFields(obj, c.keys)
-		changed := rt.contract.ApplyDefaults(obj)
-		if len(fields) == 0 && !changed {
-			// As it came (compacted): no need to encode it again.
-			payload = contract.Compact(in.body)
-			in.callBody = payload
-		} else {
-			payload = masked(obj, fields)
-			in.callBody, _ = json.Marshal(obj)
-		}
-		if errs = contract.PlaintextErrors(obj, fields); len(errs) == 0 {
-			errs = rt.contract.CheckRequest(obj)
-		}
-		lock = rt.lockKey(rt.contract.LockValue(obj))
-	default:
-		payload, _ = json.Marshal(truncate(string(in.body), 65536))
-	}
-	log.Info().RawJSON("request", logBody(payload)).Bool("redelivered", in.redelivered).Msg("request received")
+	req := c.check(rt, &in)
+	log.Info().RawJSON("request", logBody(req.payload)).Bool("redelivered", in.redelivered).Msg("request received")
 	// Journaled once the request will not go back to the queue: a request
 	// run again after a requeue must not reach the log server twice.
 	request := logship.Record{
-		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: payload,
+		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: req.payload,
 		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username,
 		Hostname: c.hostname, ExchangeName: in.exchange,
 	}
-
 	var a answer
-	if len(errs) > 0 {
+	if len(req.errs) > 0 {
 		c.journal(request)
-		a = answer{reply: encodeReply(wire.ValidationFailure(errs))}
-		log.Warn().Interface("errors", errs).Msg("request validation failed")
+		a = answer{reply: encodeReply(wire.ValidationFailure(req.errs))}
+		log.Warn().Interface("errors", req.errs).Msg("request validation failed")
 	} else {
-		a = c.answer(stopping, abort, log, rt, in, obj, lock)
+		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock)
 		switch a.fate {
 		case requeued:
 			return result{requeue: true}
@@ -121,9 +78,77 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 			c.journal(request)
 		}
 	}
-	reply, traceback := a.reply, a.traceback
-	secrets := secretsOf(obj, fields)
-	shown := maskSecrets(reply, secrets)
+	c.record(log, in, req, a, time.Since(start))
+	return result{reply: a.reply}
+}
+
+// checked is a request after its checks.
+type checked struct {
+	// obj is the decoded request, decrypted, with its defaults; nil when
+	// it was proven valid from its bytes, or refused before decoding.
+	obj map[string]any
+	// fields are the names of the fields decrypted.
+	fields []string
+	// errs say why the request is refused; none when it is valid.
+	errs []wire.ValidationError
+	// lock is the request's lock key.
+	lock string
+	// payload is the request as logged and journaled, decrypted fields
+	// masked.
+	payload json.RawMessage
+}
+
+// check checks a request (correlation id, exchange, size), decodes,
+// decrypts and validates it, with its defaults applied, unless the quick
+// checks prove it valid from its bytes. It sets in.callBody to the request
+// as the handler gets it.
+func (c *Consumer) check(rt *route, in *incoming) checked {
+	var req checked
+	proven := false // proven valid from its bytes, not decoded
+	switch {
+	case in.correlationID == "":
+		req.errs = []wire.ValidationError{{Location: []any{}, Message: "the request has no correlation_id property", Type: "missing_correlation_id"}}
+	case rt == nil:
+		req.errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("no handler serves exchange %q on this virtual host", in.exchange), Type: "unknown_exchange"}}
+	case len(in.body) > c.maxRequestBytes:
+		req.errs = []wire.ValidationError{{Location: []any{}, Message: fmt.Sprintf("the request body is %d bytes, more than the limit of %d", len(in.body), c.maxRequestBytes), Type: "too_large"}}
+	default:
+		if req.lock, proven = c.proveRequest(rt, in.body); proven {
+			break
+		}
+		req.obj, req.errs = contract.DecodeRequest(in.body)
+	}
+	switch {
+	case proven:
+		req.payload = contract.Compact(in.body)
+		in.callBody = req.payload
+	case req.obj != nil:
+		req.fields = decryptFields(req.obj, c.keys)
+		changed := rt.contract.ApplyDefaults(req.obj)
+		if len(req.fields) == 0 && !changed {
+			// As it came (compacted): no need to encode it again.
+			req.payload = contract.Compact(in.body)
+			in.callBody = req.payload
+		} else {
+			req.payload = masked(req.obj, req.fields)
+			in.callBody, _ = json.Marshal(req.obj)
+		}
+		if req.errs = contract.PlaintextErrors(req.obj, req.fields); len(req.errs) == 0 {
+			req.errs = rt.contract.CheckRequest(req.obj)
+		}
+		req.lock = rt.lockKey(rt.contract.LockValue(req.obj))
+	default:
+		req.payload, _ = json.Marshal(truncate(string(in.body), 65536))
+	}
+	return req
+}
+
+// record logs and journals the answer of a request, its decrypted values
+// masked.
+func (c *Consumer) record(log *requestLog, in incoming, req checked, a answer, took time.Duration) {
+	traceback := a.traceback
+	secrets := secretsOf(req.obj, req.fields)
+	shown := maskSecrets(a.reply, secrets)
 	for _, s := range secrets {
 		traceback = strings.ReplaceAll(traceback, s, Mask)
 	}
@@ -131,13 +156,12 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 	if traceback != "" {
 		ev = log.Error().Str("traceback", traceback)
 	}
-	ev.RawJSON("response", logBody(shown)).Dur("duration", time.Since(start)).Msg("request answered")
+	ev.RawJSON("response", logBody(shown)).Dur("duration", took).Msg("request answered")
 	rec := logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: shown}
 	if traceback != "" {
 		rec.Traceback = &traceback
 	}
 	c.journal(rec)
-	return result{reply: reply}
 }
 
 // answer is what became of a valid request.
