@@ -152,7 +152,7 @@ func TestQuickNeverAcceptsInvalid(t *testing.T) {
 }
 
 // FuzzQuickNeverAcceptsInvalid is TestQuickNeverAcceptsInvalid with the
-// instances from the fuzzer (go test -fuzz FuzzQuick ./consumer).
+// instances from the fuzzer (go test -fuzz FuzzQuick ./contract).
 func FuzzQuickNeverAcceptsInvalid(f *testing.F) {
 	for _, seed := range []string{`{"n":1}`, `{"name":"abc","size":3,"tags":["a"]}`, `{"items":[{"name":"x"}]}`, `{"x":0.5}`} {
 		f.Add(seed)
