@@ -71,6 +71,15 @@ if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   apt_install stunnel4
 fi
 
+if ! command -v man >/dev/null || ! command -v groff >/dev/null; then
+  echo "ensure-deps: installing man-db and groff (the man page tests render every page as lintian does)" >&2
+  apt_install man-db groff
+fi
+if ! command -v chromium >/dev/null; then
+  echo "ensure-deps: installing chromium (the docs server's real-browser test)" >&2
+  apt_install chromium
+fi
+
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   echo "ensure-deps: starting RabbitMQ" >&2
   need_root "starting RabbitMQ"

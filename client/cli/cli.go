@@ -16,6 +16,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/client"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
 )
 
 // Exit statuses of rabbitmq-rpc.
@@ -40,10 +41,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rabbitmq-rpc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rabbitmq-rpc --virtual-host-name V --exchange X [--config-file-path F] [--timeout 30s] [--encrypt FIELD]... [--direct-reply-to] ['{\"json\": \"body\"}' | -]")
-		fs.PrintDefaults()
-	}
+	fs.Usage = manual.Usage(fs, Manual)
 	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file (broker, virtual host, queue, Fernet key)")
 	vhost := fs.String("virtual-host-name", "", "virtual host to call (required)")
 	exchange := fs.String("exchange", "", "exchange (action) to call (required)")

@@ -11,12 +11,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/statuscheck"
 )
 
 func main() {
 	asJSON := flag.Bool("json", false, "print the verdict and every unit as JSON")
 	timeout := flag.Duration("timeout", 10*time.Second, "how long to wait for systemd")
+	flag.Usage = manual.Usage(flag.CommandLine, page)
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
