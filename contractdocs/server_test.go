@@ -33,7 +33,7 @@ var testActions = []Action{
 
 func testServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	site, err := Build("/usr/lib/rabbitmq-consumer/handlers", append([]Action(nil), testActions...))
+	site, err := Build(Input{HandlersDirectory: "/usr/lib/rabbitmq-consumer/handlers", Actions: testActions})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,9 +33,24 @@ const (
 // ActionFile is the path of an action's page.
 func ActionFile(exchange string) string { return "actions/" + exchange + ".html" }
 
-// Build renders the site of the actions found in handlersDirectory.
-func Build(handlersDirectory string, actions []Action) (Site, error) {
+// Input is what a site documents.
+type Input struct {
+	// HandlersDirectory is where the actions were found.
+	HandlersDirectory string
+	// Actions are the actions documented.
+	Actions []Action
+	// Problems name the contracts left out (see Load).
+	Problems []error
+}
+
+// Build renders the site of the actions.
+func Build(in Input) (Site, error) {
+	actions := append([]Action(nil), in.Actions...)
 	SortActions(actions)
+	problems := make([]string, len(in.Problems))
+	for i, p := range in.Problems {
+		problems[i] = p.Error()
+	}
 	site := Site{}
 	css, err := assets.ReadFile("assets/style.css")
 	if err != nil {
@@ -44,7 +59,7 @@ func Build(handlersDirectory string, actions []Action) (Site, error) {
 	site[StyleFile] = css
 	index, err := render("index.html", map[string]any{
 		"Title": "Actions", "Root": "", "HeadSchema": HeadSchema,
-		"Actions": actions, "HandlersDirectory": handlersDirectory,
+		"Actions": actions, "HandlersDirectory": in.HandlersDirectory, "Problems": problems,
 	})
 	if err != nil {
 		return nil, err
