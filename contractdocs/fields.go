@@ -37,6 +37,18 @@ type Field struct {
 	Encrypted bool
 }
 
+// Closed reports whether an object schema refuses fields it does not
+// list ("additionalProperties": false at its top).
+func Closed(schema []byte) bool {
+	root, err := decodeOrdered(schema)
+	if err != nil {
+		return false
+	}
+	w := walker{root: root, active: map[string]bool{}}
+	o, _ := w.resolve(root).(*object)
+	return o.get("additionalProperties") == false
+}
+
 // Fields lists the fields of a schema document (the contract's request or
 // response schema) for a table: every property, nested objects and array
 // elements expanded, local $refs followed. A schema that is not an object

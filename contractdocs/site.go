@@ -101,6 +101,7 @@ func actionPage(a Action) ([]byte, error) {
 		"Title": a.Exchange, "Root": "../", "HeadSchema": HeadSchema,
 		"Action": a, "SchemaFile": SchemaFile(a.Exchange), "Encrypted": a.EncryptedFields(),
 		"RequestFields": req, "ResponseFields": resp, "Examples": examples,
+		"RequestClosed": Closed(a.Request), "ResponseClosed": Closed(a.Response),
 		"ValidationFailure": failureJSON(wire.ValidationFailure([]wire.ValidationError{{
 			Location: []any{firstField(req)}, Message: "Field required", Type: "missing",
 		}})),
