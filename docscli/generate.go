@@ -2,6 +2,7 @@ package docscli
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/clientgen"
@@ -52,7 +53,7 @@ func (m *app) generateCommand(c *command) {
 		}
 		if *output == "" {
 			_, err = m.stdout.Write(src)
-		} else {
+		} else if err = os.MkdirAll(filepath.Dir(*output), 0o755); err == nil {
 			err = os.WriteFile(*output, src, 0o644)
 		}
 		if err != nil {
