@@ -102,8 +102,8 @@ func Contract(exchange string, raw []byte) []Problem {
 		l.lockAttribute(c)
 		l.fernetFields(c.Request)
 	}
-	if reqOK && respOK {
-		l.examples(exchange, c)
+	if reqOK {
+		l.examples(exchange, c, respOK)
 	}
 	sort.SliceStable(l.out, func(i, j int) bool { return l.out[i].Pointer < l.out[j].Pointer })
 	return l.out
@@ -215,13 +215,19 @@ func oneLine(s string) string {
 }
 
 // examples checks every example's request (after the defaults are filled
-// in, as the consumer does) and response against the schemas.
-func (l *linter) examples(exchange string, c *contract.Contract) {
+// in, as the consumer does) and, when its schema is valid, response.
+func (l *linter) examples(exchange string, c *contract.Contract, responseOK bool) {
 	bare := *c
 	bare.Examples = nil
+	if !responseOK {
+		bare.Response = json.RawMessage("true")
+	}
 	cc, err := contract.Compile(exchange, &bare)
 	if err != nil {
-		return // a default or a setting, reported by the other checks
+		// A default or a setting the other checks report: the requests
+		// are checked without the defaults filled in.
+		l.plainExamples(c)
+		return
 	}
 	for i, ex := range c.Examples {
 		base := "/examples/" + strconv.Itoa(i)
@@ -233,8 +239,39 @@ func (l *linter) examples(exchange string, c *contract.Contract) {
 		for _, e := range errs {
 			l.add(base+"/request"+locationPointer(e.Location), "the request does not match the request schema: %s", e.Message)
 		}
-		if err := cc.CheckResponse(ex.Response); err != nil {
+		if err := cc.CheckResponse(ex.Response); responseOK && err != nil {
 			l.add(base+"/response", "%s", oneLine(err.Error()))
+		}
+	}
+}
+
+// plainExamples checks the examples' requests against the request schema
+// alone.
+func (l *linter) plainExamples(c *contract.Contract) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(c.Request))
+	if err != nil {
+		return
+	}
+	comp, err := compiler(doc, c.FormatAssertion)
+	if err != nil {
+		return
+	}
+	sch, err := comp.Compile(schemaURL)
+	if err != nil {
+		return
+	}
+	for i, ex := range c.Examples {
+		base := "/examples/" + strconv.Itoa(i) + "/request"
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(ex.Request))
+		if err != nil {
+			l.add(base, "not valid JSON: %v", err)
+			continue
+		}
+		var ve *jsonschema.ValidationError
+		if err := sch.Validate(v); err != nil && asValidation(err, &ve) {
+			for _, leaf := range leaves(ve) {
+				l.add(base+pointer(leaf.InstanceLocation), "the request does not match the request schema: %s", leafMessage(leaf))
+			}
 		}
 	}
 }

@@ -30,8 +30,9 @@ func TestContract(t *testing.T) {
 				"size": {"type": "object", "properties": {"w": {"type": "integer", "maximum": 3, "default": 9}}},
 				"secret": {"type": "integer", "x-fernet": true}}},
 			"response": {"type": "objekt"},
-			"examples": []}`, []string{
+			"examples": [{"request": {"chance_percentage": 0}, "response": {}}]}`, []string{
 			"/description: missing",
+			"/examples/0/request/chance_percentage: the request does not match the request schema: minimum",
 			"/request/properties/chance_percentage/default: does not match its schema: minimum",
 			"/request/properties/chance_percentage/type: the lock attribute \"chance_percentage\" must be of type \"string\"",
 			"/request/properties/secret/x-fernet: only string properties",
