@@ -82,7 +82,7 @@ func isObject(n *node) bool {
 		return true
 	}
 	t := n.types()
-	return len(t) == 1 && t[0] == "object" && hasSchemaValued(n, "additionalProperties") == false
+	return len(t) == 1 && t[0] == "object" && !hasSchemaValued(n, "additionalProperties")
 }
 
 // hasSchemaValued reports whether key holds a schema object (not a boolean).

@@ -3,7 +3,6 @@ package contractlint
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -114,7 +113,6 @@ func TestDir(t *testing.T) {
 	if _, err := Dir(filepath.Join(dir, "not_a_handler")); err == nil || !strings.Contains(err.Error(), "no contract.json") {
 		t.Fatalf("a directory without contracts: %v", err)
 	}
-	_ = reflect.DeepEqual
 }
 
 // The example handlers shipped with the project are clean.
