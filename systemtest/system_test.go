@@ -5,6 +5,9 @@ package systemtest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +32,7 @@ echo "$RPC_CORRELATION_ID" >> /var/lib/rabbitmq-consumer/invocations
 printf '{"success":true,"message":"counted by %s","data":{"version":"%s"}}' "$$" "@VERSION@"
 `
 
-const countContract = `{"description":"counts","lock_attribute":"n","timeout_seconds":30,
+const countContract = `{"description":"counts, version @VERSION@","lock_attribute":"n","timeout_seconds":30,
  "request":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},
  "response":{"type":"object","properties":{"version":{"type":"string"}},"required":["version"]}}
 `
@@ -49,7 +52,7 @@ func handlerDeb(t *testing.T, dir, version string) string {
 	control := fmt.Sprintf("Package: rabbitmq-consumer-handler-dx-count\nVersion: %s\nArchitecture: all\nMaintainer: test <t@invalid>\nDepends: rabbitmq-consumer\nDescription: test handler\n", version)
 	mustWrite(t, filepath.Join(stage, "DEBIAN/control"), control, 0o644)
 	mustWrite(t, filepath.Join(hdir, "handler"), strings.ReplaceAll(countHandler, "@VERSION@", version), 0o755)
-	mustWrite(t, filepath.Join(hdir, "contract.json"), countContract, 0o644)
+	mustWrite(t, filepath.Join(hdir, "contract.json"), strings.ReplaceAll(countContract, "@VERSION@", version), 0o644)
 	out := filepath.Join(dir, "dx-count_"+version+".deb")
 	run(t, "dpkg-deb", "--root-owner-group", "--build", stage, out)
 	return out
@@ -119,7 +122,7 @@ func TestPackageUnderSystemd(t *testing.T) {
 		t.Errorf("the installed example configuration does not check: %v\n%s", err, out)
 	}
 	c.must("dpkg", "-i", "/share/"+filepath.Base(v1))
-	if out := c.must("sh", "-c", "systemd-analyze verify /lib/systemd/system/rabbitmq-consume@test.service /lib/systemd/system/rabbitmq-consume.target /lib/systemd/system/rabbitmq-consumer-logship.service 2>&1"); strings.TrimSpace(out) != "" {
+	if out := c.must("sh", "-c", "systemd-analyze verify /lib/systemd/system/rabbitmq-consume@test.service /lib/systemd/system/rabbitmq-consume.target /lib/systemd/system/rabbitmq-consumer-logship.service /lib/systemd/system/rabbitmq-consumer-docs.service 2>&1"); strings.TrimSpace(out) != "" {
 		t.Errorf("systemd-analyze verify says:\n%s", out)
 	}
 	c.write("/etc/rabbitmq-consumer/rabbitmq.yml", configFor(v.Name, "q-v"))
@@ -325,6 +328,48 @@ func TestPackageUnderSystemd(t *testing.T) {
 			t.Error("the unit was not restarted")
 		}
 	})
+
+	t.Run("the docs server documents the installed handlers; a handler package reloads it", func(t *testing.T) {
+		testDocsServer(t, c, v1, "1.0")
+	})
+}
+
+// testDocsServer starts the docs server's unit on a free port and installs
+// the handler package at version (installed: another version): the
+// package's trigger reloads the server, which then documents the new
+// contract, in the same process.
+func testDocsServer(t *testing.T, c *container, deb, version string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	const unit = "rabbitmq-consumer-docs"
+	c.write("/etc/systemd/system/"+unit+".service.d/listen.conf", "[Service]\nEnvironment=LISTEN="+addr+"\n")
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "start", unit) // Type=notify: listening once started
+	defer c.must("systemctl", "stop", unit)
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if s := get("/schemas"); !strings.Contains(s, `"dx_count.json"`) || !strings.Contains(s, `"dx_example.json"`) {
+		t.Errorf("/schemas = %s", s)
+	}
+	pid := c.show(unit, "MainPID")
+	c.must("dpkg", "-i", "/share/"+filepath.Base(deb))
+	waitFor(t, "the docs of dx_count "+version, 30*time.Second, func() bool {
+		return strings.Contains(get("/actions/dx_count.html"), "counts, version "+version)
+	})
+	if now := c.show(unit, "MainPID"); now != pid {
+		t.Errorf("MainPID %s -> %s: the trigger restarted the docs server instead of reloading it", pid, now)
+	}
 }
 
 // echoHandler answers with the request it got: after decryption.
