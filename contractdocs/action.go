@@ -49,7 +49,7 @@ type Route struct {
 }
 
 // EncryptedFields are the request's top-level fields the caller is
-// expected to Fernet-encrypt (FernetKeyword), in schema order.
+// expected to Fernet-encrypt (contract.FernetAnnotation), in schema order.
 func (a Action) EncryptedFields() []string {
 	fields, err := Fields(a.Request)
 	if err != nil {

@@ -3,15 +3,9 @@ package contractdocs
 import (
 	"fmt"
 	"strings"
-)
 
-// FernetKeyword is the schema annotation, on a top-level string property
-// of a request schema, that says the caller is expected to send the value
-// Fernet-encrypted with the virtual host's key ("x-fernet": true). The
-// consumer decrypts every top-level string that is a token for its key
-// whatever the schema says; the annotation tells callers, the docs and the
-// generated clients which fields to encrypt.
-const FernetKeyword = "x-fernet"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
+)
 
 // Field is one row of a schema's field table.
 type Field struct {
@@ -182,7 +176,7 @@ func (w *walker) properties(s any, prefix string, depth int) {
 			}
 			f := Field{Path: path, Name: name, Depth: depth, Required: required[name]}
 			if depth == 0 && prefix == "" {
-				if p, ok := props.get(name).(*object); ok && p.get(FernetKeyword) == true {
+				if p, ok := props.get(name).(*object); ok && p.get(contract.FernetAnnotation) == true {
 					f.Encrypted = true
 				}
 			}

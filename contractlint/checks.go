@@ -178,14 +178,14 @@ func (l *linter) fernetFields(raw json.RawMessage) {
 	walk = func(v any, ptr string) {
 		switch t := v.(type) {
 		case map[string]any:
-			if f, has := t[FernetKeyword]; has {
+			if f, has := t[contract.FernetAnnotation]; has {
 				switch {
 				case f != true && f != false:
-					l.add("/request"+ptr+"/"+FernetKeyword, "must be true or false")
+					l.add("/request"+ptr+"/"+contract.FernetAnnotation, "must be true or false")
 				case f == true && !top[ptr]:
-					l.add("/request"+ptr+"/"+FernetKeyword, "only top-level request properties are decrypted by the consumer")
+					l.add("/request"+ptr+"/"+contract.FernetAnnotation, "only top-level request properties are decrypted by the consumer")
 				case f == true && t["type"] != "string":
-					l.add("/request"+ptr+"/"+FernetKeyword, "only string properties can be Fernet-encrypted")
+					l.add("/request"+ptr+"/"+contract.FernetAnnotation, "only string properties can be Fernet-encrypted")
 				}
 			}
 			for k, e := range t {

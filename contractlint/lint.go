@@ -23,11 +23,6 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
-// FernetKeyword is the request schema annotation of a field the caller is
-// expected to send Fernet-encrypted ("x-fernet": true), allowed on
-// top-level string properties only (the consumer decrypts no other).
-const FernetKeyword = "x-fernet"
-
 // Problem is one thing wrong in a contract.
 type Problem struct {
 	// File is the contract's path.

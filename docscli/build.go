@@ -27,7 +27,3 @@ func (m *app) buildCommand(c *command) {
 		return ExitOK
 	}
 }
-
-func (m *app) infof(format string, a ...any) {
-	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
-}

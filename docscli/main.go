@@ -61,6 +61,10 @@ func (m *app) fail(format string, a ...any) int {
 	return ExitFailure
 }
 
+func (m *app) infof(format string, a ...any) {
+	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
+}
+
 func (m *app) usage(format string, a ...any) int {
 	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
 	return ExitUsage
