@@ -14,7 +14,6 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
 )
 
 // Version is the program's version, set at build time.
@@ -29,7 +28,7 @@ func Main(args []string, handlers map[string]handler.Handler) int {
 func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rabbitmq-consumer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = manual.Usage(fs, Manual)
+	setUsage(fs)
 	vhost := fs.String("virtual-host-name", "", "RabbitMQ virtual host to serve (the unit instance name; required)")
 	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
 	drain := fs.Duration("drain-timeout", consumer.DefaultDrainTimeout, "on SIGTERM, how long to wait for running requests")

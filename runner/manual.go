@@ -1,6 +1,10 @@
 package runner
 
-import "github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
+import (
+	"flag"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
+)
 
 // Manual is the consumer's manual page, rabbitmq-consumer(1); its flags
 // are the flag set of Main.
@@ -38,3 +42,7 @@ Settings of the configuration file may be overridden by environment variables; s
 	},
 	SeeAlso: []string{"rabbitmq-consumer.yml(5)", "rabbitmq-rpc(1)", "rabbitmq-consumer-status(1)", "rabbitmq-consumer-logship(1)", "rabbitmq-consumer-docs(1)", "systemctl(1)"},
 }
+
+// setUsage makes fs's --help show Manual (and write the man page, see
+// manual.FormatEnv).
+func setUsage(fs *flag.FlagSet) { fs.Usage = manual.Usage(fs, Manual) }

@@ -23,7 +23,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 )
 
@@ -39,13 +38,10 @@ func main() { os.Exit(run()) }
 
 func run() int {
 	fs := flag.NewFlagSet("rabbitmq-consumer-logship", flag.ContinueOnError)
+	setUsage(fs)
 	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
 	poll := fs.Duration("poll", 250*time.Millisecond, "how often to look for new records and virtual hosts")
-	fs.Usage = manual.Usage(fs, page)
 	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
 		return exitUsage
 	}
 	log := zerolog.New(os.Stderr).With().Timestamp().Logger()

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
+import (
+	"flag"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
+)
 
 // page is rabbitmq-consumer-logship(1); its flags are the command line's.
 var page = manual.Page{
@@ -23,3 +27,7 @@ A server that is down is retried with exponential backoff, without limit; a reco
 	},
 	SeeAlso: []string{"rabbitmq-consumer(1)", "rabbitmq-consumer.yml(5)"},
 }
+
+// setUsage makes fs's --help show page (and write the man page, see
+// manual.FormatEnv).
+func setUsage(fs *flag.FlagSet) { fs.Usage = manual.Usage(fs, page) }
