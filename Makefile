@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build man test lint deps clean demo bench bench-deps bench-logship deb systemtest fresh-machine
+.PHONY: all build test lint deps clean demo bench bench-deps bench-logship deb systemtest fresh-machine
 
 all: build
 
@@ -16,6 +16,7 @@ build:
 
 # The man pages of every program and of the configuration file, each
 # written by its program from the flag set its --help shows: build/man/.
+.PHONY: man
 man: build
 	$(GO) run ./internal/manual/mangen -bin $(BIN) -out build/man
 
