@@ -304,6 +304,10 @@ func TestPackageUnderSystemd(t *testing.T) {
 		}
 	})
 
+	t.Run("the docs server documents the installed handlers; a handler package reloads it", func(t *testing.T) {
+		testDocsServer(t, c, v1, "1.0")
+	})
+
 	t.Run("the watchdog catches a wedged consumer", func(t *testing.T) {
 		unit := "rabbitmq-consume@" + v.Name
 		c.write("/etc/systemd/system/"+unit+".service.d/watchdog.conf", "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=2s\nRestartSec=1s\n")
@@ -328,48 +332,6 @@ func TestPackageUnderSystemd(t *testing.T) {
 			t.Error("the unit was not restarted")
 		}
 	})
-
-	t.Run("the docs server documents the installed handlers; a handler package reloads it", func(t *testing.T) {
-		testDocsServer(t, c, v1, "1.0")
-	})
-}
-
-// testDocsServer starts the docs server's unit on a free port and installs
-// the handler package at version (installed: another version): the
-// package's trigger reloads the server, which then documents the new
-// contract, in the same process.
-func testDocsServer(t *testing.T, c *container, deb, version string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	const unit = "rabbitmq-consumer-docs"
-	c.write("/etc/systemd/system/"+unit+".service.d/listen.conf", "[Service]\nEnvironment=LISTEN="+addr+"\n")
-	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "start", unit) // Type=notify: listening once started
-	defer c.must("systemctl", "stop", unit)
-	get := func(path string) string {
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	if s := get("/schemas"); !strings.Contains(s, `"dx_count.json"`) || !strings.Contains(s, `"dx_example.json"`) {
-		t.Errorf("/schemas = %s", s)
-	}
-	pid := c.show(unit, "MainPID")
-	c.must("dpkg", "-i", "/share/"+filepath.Base(deb))
-	waitFor(t, "the docs of dx_count "+version, 30*time.Second, func() bool {
-		return strings.Contains(get("/actions/dx_count.html"), "counts, version "+version)
-	})
-	if now := c.show(unit, "MainPID"); now != pid {
-		t.Errorf("MainPID %s -> %s: the trigger restarted the docs server instead of reloading it", pid, now)
-	}
 }
 
 // echoHandler answers with the request it got: after decryption.
@@ -450,4 +412,42 @@ func asExit(err error, target **exec.ExitError) bool {
 		*target = e
 	}
 	return ok
+}
+
+// testDocsServer starts the docs server's unit on a free port and installs
+// the handler package at version (installed: another version): the
+// package's trigger reloads the server, which then documents the new
+// contract, in the same process.
+func testDocsServer(t *testing.T, c *container, deb, version string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	const unit = "rabbitmq-consumer-docs"
+	c.write("/etc/systemd/system/"+unit+".service.d/listen.conf", "[Service]\nEnvironment=LISTEN="+addr+"\n")
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "start", unit) // Type=notify: listening once started
+	defer c.must("systemctl", "stop", unit)
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if s := get("/schemas"); !strings.Contains(s, `"dx_count.json"`) || !strings.Contains(s, `"dx_example.json"`) {
+		t.Errorf("/schemas = %s", s)
+	}
+	pid := c.show(unit, "MainPID")
+	c.must("dpkg", "-i", "/share/"+filepath.Base(deb))
+	waitFor(t, "the docs of dx_count "+version, 30*time.Second, func() bool {
+		return strings.Contains(get("/actions/dx_count.html"), "counts, version "+version)
+	})
+	if now := c.show(unit, "MainPID"); now != pid {
+		t.Errorf("MainPID %s -> %s: the trigger restarted the docs server instead of reloading it", pid, now)
+	}
 }
