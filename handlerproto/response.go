@@ -1,8 +1,10 @@
 package handlerproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -31,20 +33,39 @@ func unexpected() wire.Response {
 	return wire.Response{Message: wire.MessageUnexpectedError, Data: json.RawMessage("null")}
 }
 
-// responseLine is a response line.
-type responseLine struct {
-	CorrelationID string        `json:"correlation_id"`
-	Response      wire.Response `json:"response"`
+// appendResponse appends the response line for a request, ended by
+// "\n": r's data compacted (no "\n" inside), null when it has none, an
+// error when it is not JSON.
+func appendResponse(b []byte, correlationID string, r wire.Response) ([]byte, error) {
+	data := r.Data
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	start := len(b)
+	b = append(b, `{"correlation_id":`...)
+	b = appendString(b, correlationID)
+	b = append(b, `,"response":{"success":`...)
+	b = strconv.AppendBool(b, r.Success)
+	b = append(b, `,"message":`...)
+	b = appendString(b, r.Message)
+	b = append(b, `,"data":`...)
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, data); err != nil {
+		return b[:start], fmt.Errorf("marshal the response's data: %w", err)
+	}
+	return append(buf.Bytes(), "}}\n"...), nil
 }
 
-// encodeResponse is the response line for a request, ended by "\n".
-func encodeResponse(correlationID string, r wire.Response) ([]byte, error) {
-	if len(r.Data) == 0 {
-		r.Data = json.RawMessage("null")
+// appendString appends s as a JSON string: as it is when it holds only
+// printable ASCII that needs no escape, else as encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
 	}
-	b, err := json.Marshal(responseLine{CorrelationID: correlationID, Response: r})
-	if err != nil {
-		return nil, fmt.Errorf("marshal the response: %w", err)
-	}
-	return append(b, '\n'), nil
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

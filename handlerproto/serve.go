@@ -3,12 +3,12 @@ package handlerproto
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -24,9 +24,29 @@ type Handler func(ctx context.Context, r Request) (wire.Response, error)
 
 // Serve speaks the protocol over os.Stdin and os.Stdout, with errors of
 // the handler on os.Stderr, until stdin ends (the consumer's way of ending
-// a process: Serve then returns nil).
+// a process: Serve then returns nil). It reads stdin through the Go
+// runtime's poller, which costs a waiting process less than a blocking
+// read: stdin is switched to non-blocking mode (which programs the
+// handler starts with the process's own stdin would share; exec.Cmd gives
+// them /dev/null unless told otherwise).
 func Serve(ctx context.Context, h Handler) error {
-	return ServeIO(ctx, os.Stdin, os.Stdout, os.Stderr, h)
+	return ServeIO(ctx, pollable(os.Stdin), os.Stdout, os.Stderr, h)
+}
+
+// pollable is f read through the runtime's poller when f can be (a pipe,
+// as the consumer gives): a duplicate of its descriptor in non-blocking
+// mode. Otherwise, f as it is.
+func pollable(f *os.File) io.Reader {
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return f
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		_ = syscall.Close(fd)
+		return f
+	}
+	return os.NewFile(uintptr(fd), f.Name())
 }
 
 // ServeIO is Serve over the given streams: it writes the handshake to out,
@@ -45,15 +65,17 @@ func ServeIO(ctx context.Context, in io.Reader, out, errOut io.Writer, h Handler
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	var line []byte // the response line, reused
 	for sc.Scan() {
-		var req Request
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+		req, err := parseRequest(sc.Bytes())
+		if err != nil {
 			return fmt.Errorf("read a request: %w", err)
 		}
 		if req.CorrelationID == "" {
 			return errors.New("read a request: a line without a correlation_id")
 		}
-		if _, err := w.Write(answer(ctx, h, req, errOut)); err != nil {
+		line = answer(ctx, h, req, errOut, line[:0])
+		if _, err := w.Write(line); err != nil {
 			return fmt.Errorf("write a response: %w", err)
 		}
 		if err := w.Flush(); err != nil {
@@ -69,24 +91,24 @@ func ServeIO(ctx context.Context, in io.Reader, out, errOut io.Writer, h Handler
 	return nil
 }
 
-// answer is the response line to one request: the handler's, or the
-// unexpected error's when the handler fails, panics or answers with data
-// that is not JSON.
-func answer(ctx context.Context, h Handler, req Request, errOut io.Writer) []byte {
+// answer appends to b the response line to one request: the handler's,
+// or the unexpected error's when the handler fails, panics or answers with
+// data that is not JSON.
+func answer(ctx context.Context, h Handler, req Request, errOut io.Writer, b []byte) []byte {
 	if d, ok := req.DeadlineTime(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d)
-		defer cancel()
+		dc := withDeadline(ctx, d)
+		defer dc.stop()
+		ctx = dc
 	}
 	r, err := call(ctx, h, req)
-	var b []byte
 	if err == nil {
-		b, err = encodeResponse(req.CorrelationID, r)
+		var out []byte
+		if out, err = appendResponse(b, req.CorrelationID, r); err == nil {
+			return out
+		}
 	}
-	if err != nil {
-		fmt.Fprintf(errOut, "handler failed on request %s: %v\n", req.CorrelationID, err)
-		b, _ = encodeResponse(req.CorrelationID, unexpected())
-	}
+	fmt.Fprintf(errOut, "handler failed on request %s: %v\n", req.CorrelationID, err)
+	b, _ = appendResponse(b, req.CorrelationID, unexpected())
 	return b
 }
 

@@ -16,13 +16,14 @@ import (
 )
 
 func main() {
-	if err := serve(os.Stdin, os.Stdout); err != nil {
+	if err := handlerproto.Serve(context.Background(), echo); err != nil {
 		fmt.Fprintln(os.Stderr, "exec-persistent:", err)
 		os.Exit(1)
 	}
 }
 
-// serve runs the protocol over in and out until in ends.
+// serve runs the protocol over in and out until in ends, as main does
+// over stdin and stdout.
 func serve(in io.Reader, out io.Writer) error {
 	return handlerproto.ServeIO(context.Background(), in, out, os.Stderr, echo)
 }

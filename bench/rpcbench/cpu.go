@@ -142,21 +142,32 @@ func listeners(port int) map[string]bool {
 	return inodes
 }
 
-// cpuSample is the CPU time of the processes a cell involves.
-type cpuSample struct{ server, broker, load int64 }
+// cpuSample is the CPU time of the processes a cell involves: the server
+// with its handler processes (server), the server's own process alone
+// (serverOwn), the broker and the load generator.
+type cpuSample struct{ server, serverOwn, broker, load int64 }
 
 func sampleCPU(server, broker int) cpuSample {
-	return cpuSample{server: treeTicks(server), broker: cpuTicks(broker), load: cpuTicks(os.Getpid())}
+	return cpuSample{server: treeTicks(server), serverOwn: cpuTicks(server), broker: cpuTicks(broker), load: cpuTicks(os.Getpid())}
 }
 
-// perCall is the CPU time, in microseconds, one call cost each process
-// between two samples; -1 where a sample is missing.
-func perCall(from, to cpuSample, calls int) (server, broker, load float64) {
+// cpuPerCall is the CPU time, in microseconds, one call cost each process
+// between two samples; -1 where a sample is missing. handlers is the part
+// of server spent in the server's handler processes.
+type cpuPerCall struct{ server, handlers, broker, load float64 }
+
+// perCall is the CPU time one call cost between two samples.
+func perCall(from, to cpuSample, calls int) cpuPerCall {
 	f := func(a, b int64) float64 {
 		if a < 0 || b < 0 || calls == 0 {
 			return -1
 		}
 		return float64(b-a) * 1e6 / clockTicks / float64(calls)
 	}
-	return f(from.server, to.server), f(from.broker, to.broker), f(from.load, to.load)
+	c := cpuPerCall{server: f(from.server, to.server), broker: f(from.broker, to.broker), load: f(from.load, to.load)}
+	c.handlers = -1
+	if own := f(from.serverOwn, to.serverOwn); own >= 0 && c.server >= 0 {
+		c.handlers = c.server - own
+	}
+	return c
 }

@@ -45,8 +45,9 @@ type result struct {
 	IdleRSS  int // KiB, measured once the server consumes, before any load
 	PeakRSS  int // KiB, VmHWM at the end of the scenario
 	// CPU time per call, in microseconds, of the server, the broker and
-	// the load generator (the client); -1 when unknown.
-	ServerCPU, BrokerCPU, LoadCPU float64
+	// the load generator (the client); -1 when unknown. HandlerCPU is the
+	// part of ServerCPU spent in the server's handler processes.
+	ServerCPU, HandlerCPU, BrokerCPU, LoadCPU float64
 }
 
 func main() {
@@ -471,7 +472,8 @@ func load(cfg client.Config, n int, warmup, duration time.Duration, server, brok
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	r := result{Callers: n, Calls: len(latencies), PerSec: float64(len(latencies)) / duration.Seconds()}
 	samples := <-cpu
-	r.ServerCPU, r.BrokerCPU, r.LoadCPU = perCall(samples[0], samples[1], len(latencies))
+	cpc := perCall(samples[0], samples[1], len(latencies))
+	r.ServerCPU, r.HandlerCPU, r.BrokerCPU, r.LoadCPU = cpc.server, cpc.handlers, cpc.broker, cpc.load
 	if len(latencies) > 0 {
 		r.P50 = latencies[len(latencies)*50/100]
 		r.P99 = latencies[min(len(latencies)-1, len(latencies)*99/100)]

@@ -25,9 +25,9 @@ func us(v float64) string {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tcallers\tcalls/s\tp50 ms\tp99 ms\tidle RSS MB\tpeak RSS MB\tCPU µs/call: server\tbroker\tcallers\t")
+	fmt.Fprintln(tw, "scenario\tcallers\tcalls/s\tp50 ms\tp99 ms\tidle RSS MB\tpeak RSS MB\tCPU µs/call: server\tof it handlers\tbroker\tcallers\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Callers, r.PerSec, ms(r.P50), ms(r.P99), mb(r.IdleRSS), mb(r.PeakRSS), us(r.ServerCPU), us(r.BrokerCPU), us(r.LoadCPU))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Callers, r.PerSec, ms(r.P50), ms(r.P99), mb(r.IdleRSS), mb(r.PeakRSS), us(r.ServerCPU), us(r.HandlerCPU), us(r.BrokerCPU), us(r.LoadCPU))
 	}
 	_ = tw.Flush()
 }
@@ -39,9 +39,9 @@ func writeCSV(path string, rs []result) error {
 	}
 	defer f.Close()
 	w := csv.NewWriter(f)
-	_ = w.Write([]string{"scenario", "callers", "calls", "calls_per_second", "p50_ms", "p99_ms", "idle_rss_mb", "peak_rss_mb", "server_cpu_us_per_call", "broker_cpu_us_per_call", "callers_cpu_us_per_call"})
+	_ = w.Write([]string{"scenario", "callers", "calls", "calls_per_second", "p50_ms", "p99_ms", "idle_rss_mb", "peak_rss_mb", "server_cpu_us_per_call", "handler_cpu_us_per_call", "broker_cpu_us_per_call", "callers_cpu_us_per_call"})
 	for _, r := range rs {
-		_ = w.Write([]string{r.Scenario, strconv.Itoa(r.Callers), strconv.Itoa(r.Calls), fmt.Sprintf("%.1f", r.PerSec), ms(r.P50), ms(r.P99), mb(r.IdleRSS), mb(r.PeakRSS), us(r.ServerCPU), us(r.BrokerCPU), us(r.LoadCPU)})
+		_ = w.Write([]string{r.Scenario, strconv.Itoa(r.Callers), strconv.Itoa(r.Calls), fmt.Sprintf("%.1f", r.PerSec), ms(r.P50), ms(r.P99), mb(r.IdleRSS), mb(r.PeakRSS), us(r.ServerCPU), us(r.HandlerCPU), us(r.BrokerCPU), us(r.LoadCPU)})
 	}
 	w.Flush()
 	return w.Error()

@@ -102,9 +102,18 @@ func printMedians(names []string, got map[string][]result, callers int) map[stri
 	for _, name := range names {
 		med[name] = median(got[name])
 		m := med[name]
-		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), us(m.BrokerCPU), us(m.LoadCPU))
+		fmt.Printf("  %-26s %7.0f calls/s  p50 %s ms  p99 %s ms  CPU/call: server %s%s, broker %s, callers %s µs\n", name, m.PerSec, ms(m.P50), ms(m.P99), us(m.ServerCPU), handlersPart(m), us(m.BrokerCPU), us(m.LoadCPU))
 	}
 	return med
+}
+
+// handlersPart is " (handlers H)", the part of a server's CPU time spent
+// in its handler processes, for a server that has some; empty otherwise.
+func handlersPart(r result) string {
+	if r.HandlerCPU < 0.5 {
+		return ""
+	}
+	return " (handlers " + us(r.HandlerCPU) + ")"
 }
 
 // consumerRatios prints the ratios of the consumer's rounds: a dead log
