@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -31,26 +32,60 @@ func TestAppendRequestLine(t *testing.T) {
 func TestParseResponseLine(t *testing.T) {
 	tests := []struct {
 		line, want, err string
+		plain           bool // read by plainResponseLine, not decoded
 	}{
-		{`{"correlation_id":"c","response":{"success":true,"message":"m","data":null}}`, `{"success":true,"message":"m","data":null}`, ""},
-		{`{"response": {"success": true}, "correlation_id": "c", "extra": 1}`, `{"success": true}`, ""},
-		{`not json`, "", "not a JSON object"},
-		{`[1]`, "", "not a JSON object"},
-		{`{"response":{}}`, "", "without correlation_id"},
-		{`{"correlation_id":"d","response":{}}`, "", `correlation_id "d" while "c" was asked`},
-		{`{"correlation_id":"c"}`, "", "without a response object"},
-		{`{"correlation_id":"c","response":[]}`, "", "without a response object"},
-		{`{"correlation_id":"c","response":null}`, "", "without a response object"},
+		{`{"correlation_id":"c","response":{"success":true,"message":"m","data":null}}`, `{"success":true,"message":"m","data":null}`, "", true},
+		{`{"correlation_id":"c","response":{"s":"é","a":[1, {"b":"}"}]}}`, `{"s":"é","a":[1, {"b":"}"}]}`, "", true},
+		{` { "response" : {"success": true} , "correlation_id" : "c" } `, `{"success": true}`, "", false},
+		{`{"response": {"success": true}, "correlation_id": "c", "extra": 1}`, `{"success": true}`, "", false},
+		{`{"correlation_id":"\u0063","response":{}}`, `{}`, "", false},
+		{`{"Correlation_ID":"c","response":{}}`, `{}`, "", false},
+		{`{"correlation_id":"c","response":{},"correlation_id":"c"}`, `{}`, "", false},
+		{`{"correlation_id":"c","response":{"a":1,"a":2}}`, `{"a":1,"a":2}`, "", true},
+		{`{"correlation_id":"c","response":{"a":}}`, "", "not a JSON object", false},
+		{`{"correlation_id":"c","response":{}}}`, "", "not a JSON object", false},
+		{`not json`, "", "not a JSON object", false},
+		{`[1]`, "", "not a JSON object", false},
+		{`{"response":{}}`, "", "without correlation_id", false},
+		{`{"correlation_id":"d","response":{}}`, "", `correlation_id "d" while "c" was asked`, false},
+		{`{"correlation_id":"c"}`, "", "without a response object", false},
+		{`{"correlation_id":"c","response":[]}`, "", "without a response object", false},
+		{`{"correlation_id":"c","response":null}`, "", "without a response object", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			got, err := parseResponseLine([]byte(tt.line), "c")
+			line := []byte(tt.line)
+			got, err := parseResponseLine(line, "c")
 			switch {
 			case tt.err == "" && (err != nil || string(got) != tt.want):
 				t.Errorf("= %s, %v; want %s", got, err, tt.want)
 			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 				t.Errorf("error = %v, want one saying %q", err, tt.err)
 			}
+			if _, plain := plainResponseLine(line, "c"); plain != tt.plain {
+				t.Errorf("read without decoding: %v, want %v", plain, tt.plain)
+			}
+			for i := range line {
+				line[i] = 'x'
+			}
+			if tt.err == "" && string(got) != tt.want {
+				t.Errorf("the response changed with the line's buffer: %s", got)
+			}
 		})
+	}
+}
+
+// TestParseResponseLineEscapedID: a correlation id written with escapes is
+// decoded, never compared byte for byte.
+func TestParseResponseLineEscapedID(t *testing.T) {
+	for _, cid := range []string{`a"b`, `a\b`, "a\nb", "a\xffb"} {
+		line, _ := json.Marshal(map[string]any{"correlation_id": cid, "response": map[string]any{}})
+		if _, plain := plainResponseLine(line, cid); plain {
+			t.Errorf("%q read without decoding", cid)
+		}
+		got, err := parseResponseLine(line, cid)
+		if wantOK := cid != "a\xffb"; (err == nil) != wantOK || (wantOK && string(got) != "{}") {
+			t.Errorf("parseResponseLine(%s) = %s, %v", line, got, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 )
@@ -183,8 +185,12 @@ func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMes
 	return raw, nil
 }
 
-// parseResponseLine checks a response line and returns its response object.
+// parseResponseLine checks a response line and returns its response
+// object, a copy.
 func parseResponseLine(line []byte, correlationID string) (json.RawMessage, error) {
+	if raw, ok := plainResponseLine(line, correlationID); ok {
+		return bytes.Clone(raw), nil
+	}
 	var r struct {
 		CorrelationID *string         `json:"correlation_id"`
 		Response      json.RawMessage `json:"response"`
@@ -201,6 +207,41 @@ func parseResponseLine(line []byte, correlationID string) (json.RawMessage, erro
 		return nil, fmt.Errorf("a line without a response object: %s", truncate(string(line), 200))
 	}
 	return r.Response, nil
+}
+
+// plainResponseLine reads the response line that parseResponseLine takes
+// as the helpers write it, compact with its keys in the protocol's order:
+// {"correlation_id":"ID","response":{...}}, where ID is correlationID with
+// nothing to escape, checked with one pass over the response object. Any
+// other line is false, for parseResponseLine to decode and say what is
+// wrong with it. The result is within line.
+func plainResponseLine(line []byte, correlationID string) (json.RawMessage, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"correlation_id":"`))
+	if !ok || !plainJSONString(correlationID) {
+		return nil, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(correlationID)); !ok {
+		return nil, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`","response":`)); !ok {
+		return nil, false
+	}
+	response, ok := bytes.CutSuffix(rest, []byte("}"))
+	if !ok || len(response) < 2 || response[0] != '{' || !json.Valid(response) {
+		return nil, false
+	}
+	return response, true
+}
+
+// plainJSONString reports whether s is written in JSON as it is, between
+// quotes: UTF-8 without quotes, backslashes or control characters.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // appendRequestLine appends call's request line, "\n" included.
