@@ -79,9 +79,14 @@ def _unexpected():
     return {"success": False, "message": UNEXPECTED_ERROR, "data": None}
 
 
+# Compact (no newline inside a message), strict JSON (no NaN). Made once:
+# json.dumps with these arguments would make an encoder per message.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_DECODER = json.JSONDecoder()
+
+
 def _encode(obj):
-    # Compact (no newline inside a message), strict JSON (no NaN), UTF-8.
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+    return _ENCODER.encode(obj).encode("utf-8") + b"\n"
 
 
 def _answer(fn, message, err):
@@ -108,7 +113,7 @@ def _loop(fn, stdin, stdout, err):
         if not line:
             return
         try:
-            message = json.loads(line)
+            message = _DECODER.decode(line.decode("utf-8"))
         except ValueError as e:
             raise ProtocolError("a line that is not JSON: %.100r" % (line,)) from e
         if not isinstance(message, dict) or not isinstance(message.get("correlation_id"), str):

@@ -9,6 +9,10 @@ import traceback
 
 PROTOCOL = "rabbitmq-consumer/1"
 UNEXPECTED = {"success": False, "message": "An unexpected error occurred", "data": None}
+# Compact: no newline inside a message. Made once (json.dumps with
+# arguments makes an encoder per call).
+ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+DECODE = json.JSONDecoder().decode
 
 
 def serve(handle):
@@ -20,13 +24,12 @@ def serve(handle):
         line = stdin.readline()
         if not line:
             return
-        message = json.loads(line)
+        message = DECODE(line.decode("utf-8"))
         try:
             response = handle(message["request"])
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = UNEXPECTED
-        # Compact: no newline inside a message.
         out = {"correlation_id": message["correlation_id"], "response": response}
-        stdout.write(json.dumps(out, separators=(",", ":")).encode() + b"\n")
+        stdout.write(ENCODE(out).encode() + b"\n")
         stdout.flush()
