@@ -44,7 +44,7 @@ lint:
 	staticcheck ./...
 
 # The consumer against a bare amqp091-go echo and a Python reference model, in one run
-# (about 7 minutes on 2 cores; 5 without persistent handlers): table, bench/results/results.csv and
+# (about 10 minutes on 2 cores; 5 without persistent handlers): table, bench/results/results.csv and
 # calls-per-second.png, and the ratio lines (docs/benchmarks.md).
 bench: deps bench-deps
 	$(GO) run ./bench/rpcbench --out bench/results

@@ -63,7 +63,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
 	rounds := flag.Int("rounds", 5, "interleaved rounds for the ratios (0: none)")
 	ratioSets := flag.String("ratios", "consumer,exec,python", "interleaved ratios: consumer (baseline, consumer-go, consumer-dead-log-server at 64 callers), exec (exec-persistent vs consumer-go at 64 callers), python (python-persistent vs reference-model at --python-callers)")
-	pythonCallers := flag.String("python-callers", "8", "callers of the python ratio's rounds")
+	pythonCallers := flag.String("python-callers", "1,8,64", "callers of the python ratio's rounds (at 1 caller they hold python-persistent-heavy too)")
 	baseline := flag.String("baseline", "bare", "the baseline of the interleaved rounds: bare, or bare-coalesced (the bare echo writing through the consumer's coalescing connection)")
 	flag.Parse()
 	callers, err := parseCallers(*callersFlag)

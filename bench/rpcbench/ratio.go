@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // median picks the result with the median calls/s.
@@ -12,6 +13,19 @@ func median(rs []result) result {
 	sorted := append([]result(nil), rs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].PerSec < sorted[j].PerSec })
 	return sorted[len(sorted)/2]
+}
+
+// medianP50 is the median of the results' p50.
+func medianP50(rs []result) time.Duration {
+	p := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		p[i] = r.P50
+	}
+	slices.Sort(p)
+	if len(p) == 0 {
+		return 0
+	}
+	return p[len(p)/2]
 }
 
 // pairedRatio compares two scenarios measured in the same rounds: it

@@ -45,6 +45,13 @@ func TestMedian(t *testing.T) {
 	if got := median(perSec(3, 1, 2)).PerSec; got != 2 {
 		t.Fatalf("median = %v, want 2", got)
 	}
+	p50 := []result{{P50: 3 * time.Millisecond}, {P50: time.Millisecond}, {P50: 2 * time.Millisecond}}
+	if got := medianP50(p50); got != 2*time.Millisecond {
+		t.Fatalf("medianP50 = %v, want 2ms", got)
+	}
+	if got := medianP50(nil); got != 0 {
+		t.Fatalf("medianP50 of none = %v, want 0", got)
+	}
 }
 
 // The broker of the benchmark is the one listening on 5672, whichever other

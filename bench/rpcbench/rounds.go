@@ -73,14 +73,20 @@ func (rr roundsRun) at64(baseline string, consumer, exec bool) {
 
 // python runs the rounds of the reference model and the consumer's Python
 // echo at each number of callers: persistent, or one-shot (today's way)
-// when the consumer has no persistent handlers.
+// when the consumer has no persistent handlers. At 1 caller the rounds
+// hold the persistent echo behind a heavy import too, whose p50 is
+// compared with the echo's.
 func (rr roundsRun) python(callers []int) {
 	python := "python-persistent"
 	if rr.notPersistent != nil {
 		python = "python-oneshot"
 	}
-	names := []string{"reference-model", python}
 	for _, n := range callers {
+		names := []string{"reference-model", python}
+		heavy := n == 1 && rr.notPersistent == nil
+		if heavy {
+			names = append(names, "python-persistent-heavy")
+		}
 		got := rr.at(names, n)
 		med := printMedians(names, got, n)
 		r, byRound := pairedRatio(got[python], got["reference-model"])
@@ -88,6 +94,11 @@ func (rr roundsRun) python(callers []int) {
 		fmt.Printf("bench: %s/reference-model by round: %s\n", python, ratios(byRound))
 		fmt.Printf("bench: %s/reference-model p50 %s vs %s ms, p99 %s vs %s ms (%s, medians)\n", python, ms(a.P50), ms(b.P50), ms(a.P99), ms(b.P99), callersText(n))
 		fmt.Printf("bench: %s/reference-model = %.2f (%s, calls/s)\n", python, r, callersText(n))
+		if heavy {
+			h := medianP50(got["python-persistent-heavy"])
+			e := medianP50(got[python])
+			fmt.Printf("bench: python-persistent-heavy/python-persistent p50 %s vs %s ms (%+.2f ms, 1 caller, medians of the rounds' p50)\n", ms(h), ms(e), float64(h-e)/float64(time.Millisecond))
+		}
 	}
 	if rr.notPersistent != nil {
 		fmt.Printf("bench: python-persistent/reference-model: not measured (%v)\n", rr.notPersistent)
