@@ -29,12 +29,14 @@ returns (the program then ends with status 0).
   starts, writes to the log and cannot corrupt the protocol.
 """
 
+# Few and light imports: a process starts again after every
+# max_requests_per_process requests, and its start-up is its largest cost
+# (typing and traceback, heavy to import, are not needed to serve).
+import collections
 import json
 import os
 import sys
 import time
-import traceback
-import typing
 
 __all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "reply", "serve"]
 
@@ -45,19 +47,17 @@ UNEXPECTED_ERROR = "An unexpected error occurred"
 """The message of the reply to a request that fn failed."""
 
 
-class Meta(typing.NamedTuple):
-    """A request's metadata from its request line."""
+class Meta(collections.namedtuple("Meta", "correlation_id exchange virtual_host redelivered deadline")):
+    """A request's metadata from its request line.
 
-    correlation_id: str
-    """The caller's correlation id."""
-    exchange: str
-    """The exchange the request was published to."""
-    virtual_host: str
-    """The consumer's virtual host."""
-    redelivered: bool
-    """True when the broker delivered the request before."""
-    deadline: typing.Optional[int]
-    """The caller's deadline in Unix milliseconds, or None."""
+    correlation_id: the caller's correlation id (str).
+    exchange: the exchange the request was published to (str).
+    virtual_host: the consumer's virtual host (str).
+    redelivered: True when the broker delivered the request before.
+    deadline: the caller's deadline in Unix milliseconds (int), or None.
+    """
+
+    __slots__ = ()
 
     def seconds_left(self):
         """Seconds until the caller's deadline (negative when past), or None."""
@@ -100,6 +100,8 @@ def _answer(fn, message, err):
             raise TypeError("the handler returned %r, not a response dict (success, message, data)" % (response,))
         return _encode({"correlation_id": correlation_id, "response": response})
     except Exception:
+        import traceback  # only on failure: costly to import
+
         traceback.print_exc(file=err)
         err.flush()
         return _encode({"correlation_id": correlation_id, "response": _unexpected()})

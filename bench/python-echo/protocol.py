@@ -5,7 +5,6 @@ operators use the helper shipped with the package."""
 
 import json
 import sys
-import traceback
 
 PROTOCOL = "rabbitmq-consumer/1"
 UNEXPECTED = {"success": False, "message": "An unexpected error occurred", "data": None}
@@ -28,6 +27,8 @@ def serve(handle):
         try:
             response = handle(message["request"])
         except Exception:
+            import traceback  # only on failure: costly to import
+
             traceback.print_exc(file=sys.stderr)
             response = UNEXPECTED
         out = {"correlation_id": message["correlation_id"], "response": response}
