@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -191,6 +192,7 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	pl.failures = 0
 	pl.mu.Unlock()
 	p.gen = gen
+	p.limit = recycleLimit(pl.maxReq, rand.Float64())
 	pl.log.Info().Int("handler_pid", p.pid).Msg("persistent handler process started")
 	return p, nil
 }
@@ -200,7 +202,7 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 // is closed.
 func (pl *Pool) release(p *persistentProc) {
 	pl.mu.Lock()
-	recycle := pl.closed || p.gen != pl.gen || (pl.maxReq > 0 && p.served >= pl.maxReq)
+	recycle := pl.closed || p.gen != pl.gen || (p.limit > 0 && p.served >= p.limit)
 	if !recycle {
 		pl.idle <- p // never blocks: a slot per process
 	}

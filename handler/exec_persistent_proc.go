@@ -38,6 +38,7 @@ type persistentProc struct {
 	marker  string
 	gen     uint64 // the pool's generation it was started in (see Pool.Reload)
 	served  int    // requests answered
+	limit   int    // requests to serve before it is recycled (0: no limit)
 	stdin   *os.File
 	outR    *os.File
 	errR    *os.File
