@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // ErrUnauthorized is returned when the log server rejects the API token:
@@ -62,30 +65,16 @@ type answer struct {
 	uncertain bool
 }
 
-// requestBody and responseBody are the log server API's bodies.
-type requestBody struct {
-	CorrelationID    string          `json:"correlation_id"`
-	RequestPayload   json.RawMessage `json:"request_payload"`
-	VirtualHostName  string          `json:"virtual_host_name"`
-	QueueName        string          `json:"queue_name"`
-	RabbitMQUsername string          `json:"rabbitmq_username"`
-	Hostname         string          `json:"hostname"`
-	ExchangeName     string          `json:"exchange_name"`
-}
-
-type responseBody struct {
-	CorrelationID   string          `json:"correlation_id"`
-	ResponsePayload json.RawMessage `json:"response_payload"`
-	Traceback       *string         `json:"traceback"`
-}
-
-// apiCall is the endpoint and body of a record.
+// apiCall is the endpoint (relative to the base URL) and body of a record.
 func apiCall(rec Record) (string, any, error) {
 	switch rec.Kind {
 	case KindRequest:
-		return "rpc-requests", requestBody{rec.CorrelationID, asObject(rec.RequestPayload), rec.VirtualHostName, rec.QueueName, rec.RabbitMQUsername, rec.Hostname, rec.ExchangeName}, nil
+		return wire.LogRequestsPath, wire.LogRequest{CorrelationID: rec.CorrelationID, RequestPayload: asObject(rec.RequestPayload),
+			VirtualHostName: rec.VirtualHostName, QueueName: rec.QueueName, RabbitMQUsername: rec.RabbitMQUsername,
+			Hostname: rec.Hostname, ExchangeName: rec.ExchangeName}, nil
 	case KindResponse:
-		return "rpc-responses", responseBody{rec.CorrelationID, asObject(rec.ResponsePayload), rec.Traceback}, nil
+		return wire.LogResponsesPath, wire.LogResponse{CorrelationID: rec.CorrelationID, ResponsePayload: asObject(rec.ResponsePayload),
+			Traceback: rec.Traceback}, nil
 	}
 	return "", nil, fmt.Errorf("unknown record kind %q", rec.Kind)
 }
@@ -120,12 +109,12 @@ func (s *Shipper) post(ctx context.Context, rec Record) answer {
 	if err != nil {
 		return answer{verdict: refused, detail: err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.BaseURL+path, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(s.opts.BaseURL, "/")+path, bytes.NewReader(b))
 	if err != nil {
 		return answer{verdict: unavailable, detail: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Token", s.opts.Token)
+	req.Header.Set(wire.LogTokenHeader, s.opts.Token)
 	resp, err := s.http.Do(req)
 	if err != nil {
 		var op *net.OpError

@@ -55,32 +55,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
-
-// Request is an accepted POST /rpc-requests body.
-type Request struct {
-	CorrelationID    string          `json:"correlation_id"`
-	RequestPayload   json.RawMessage `json:"request_payload"`
-	VirtualHostName  string          `json:"virtual_host_name"`
-	QueueName        string          `json:"queue_name"`
-	RabbitMQUsername string          `json:"rabbitmq_username"`
-	Hostname         string          `json:"hostname"`
-	ExchangeName     string          `json:"exchange_name"`
-}
-
-// Response is an accepted POST /rpc-responses body.
-type Response struct {
-	CorrelationID   string          `json:"correlation_id"`
-	ResponsePayload json.RawMessage `json:"response_payload"`
-	Traceback       *string         `json:"traceback"`
-}
 
 // Event is one accepted post, in arrival order.
 type Event struct {
 	Kind          string // "request" or "response"
 	CorrelationID string // canonical form
-	Request       *Request
-	Response      *Response
+	Request       *wire.LogRequest
+	Response      *wire.LogResponse
 }
 
 // Refusal is one post answered with another status than 201.
@@ -143,8 +127,8 @@ func (s *Server) BaseURL() string { return "http://" + s.addr + "/api/v1/" }
 
 func (s *Server) serve(ln net.Listener) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/rpc-requests", func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "request") })
-	mux.HandleFunc("POST /api/v1/rpc-responses", func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "response") })
+	mux.HandleFunc("POST /api/v1"+wire.LogRequestsPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "request") })
+	mux.HandleFunc("POST /api/v1"+wire.LogResponsesPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, "response") })
 	srv := &http.Server{Handler: mux}
 	s.srv = srv
 	go func() { _ = srv.Serve(ln) }()
@@ -338,7 +322,7 @@ func (s *Server) decide(r *http.Request, kind string) (status int, body string, 
 		if s.requests[id] {
 			return http.StatusInternalServerError, "Internal Server Error", nil
 		}
-		var req Request
+		var req wire.LogRequest
 		_ = json.Unmarshal(b, &req)
 		s.requests[id] = true
 		ev.Request = &req
@@ -349,7 +333,7 @@ func (s *Server) decide(r *http.Request, kind string) (status int, body string, 
 		if s.responses[id] {
 			return http.StatusInternalServerError, "Internal Server Error", nil
 		}
-		var resp Response
+		var resp wire.LogResponse
 		_ = json.Unmarshal(b, &resp)
 		s.responses[id] = true
 		ev.Response = &resp
