@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test lint deps clean demo bench bench-deps bench-logship deb systemtest fresh-machine
+.PHONY: all build test lint deps clean demo bench bench-deps bench-logship bench-logserver deb systemtest fresh-machine
 
 all: build
 
@@ -57,14 +57,20 @@ bench-deps:
 bench-logship:
 	$(GO) test -run '^$$' -bench BenchmarkBacklog -benchtime 1x ./logship/ | grep -E '^logship:'
 
-# The Debian package, built with the Go toolchain on PATH (installed when
-# missing): dist/rabbitmq-consumer_<version>_<arch>.deb
+# The log server: ingest through the real shipper (records/s), the GUI's
+# queries over 1,000,000 stored pairs (p50, p99), the server's peak RSS.
+bench-logserver:
+	$(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkQueries' -benchtime 1x -timeout 60m ./logserver/bench/ | grep -E '^logserver:'
+
+# The Debian packages, built with the Go toolchain on PATH (installed when
+# missing): dist/rabbitmq-consumer_<version>_<arch>.deb and
+# dist/rabbitmq-consumer-log-server_<version>_<arch>.deb
 deb:
 	@scripts/ensure-deps.sh build
 	@command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null && command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential debhelper dpkg-dev >/dev/null; }
 	@mkdir -p dist
 	GOCACHE="$$($(GO) env GOCACHE)" GOMODCACHE="$$($(GO) env GOMODCACHE)" dpkg-buildpackage -us -uc -b
-	mv ../rabbitmq-consumer_$(VERSION)_*.deb dist/
+	mv ../rabbitmq-consumer_$(VERSION)_*.deb ../rabbitmq-consumer-log-server_$(VERSION)_*.deb dist/
 	rm -f ../rabbitmq-consumer_$(VERSION)_*.buildinfo ../rabbitmq-consumer_$(VERSION)_*.changes
 
 # The package under a real systemd, in a systemd-nspawn container on a cached
@@ -82,4 +88,4 @@ fresh-machine:
 	@scripts/fresh-machine.sh
 
 clean:
-	rm -rf $(BIN) dist build debian/.debhelper debian/rabbitmq-consumer debian/files debian/*.substvars debian/debhelper-build-stamp
+	rm -rf $(BIN) dist build debian/.debhelper debian/rabbitmq-consumer debian/rabbitmq-consumer-log-server debian/files debian/*.substvars debian/debhelper-build-stamp

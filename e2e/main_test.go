@@ -16,7 +16,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 )
 
-var consumerBin, logshipBin string
+var consumerBin, logshipBin, logServerBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "rabbitmq-consumer-e2e-")
@@ -26,7 +26,9 @@ func TestMain(m *testing.M) {
 	}
 	consumerBin = filepath.Join(dir, "rabbitmq-consumer")
 	logshipBin = filepath.Join(dir, "rabbitmq-consumer-logship")
-	for bin, pkg := range map[string]string{consumerBin: "../cmd/rabbitmq-consumer", logshipBin: "../cmd/rabbitmq-consumer-logship"} {
+	logServerBin = filepath.Join(dir, "rabbitmq-consumer-log-server")
+	for bin, pkg := range map[string]string{consumerBin: "../cmd/rabbitmq-consumer", logshipBin: "../cmd/rabbitmq-consumer-logship",
+		logServerBin: "../cmd/rabbitmq-consumer-log-server"} {
 		build := exec.Command("go", "build", "-o", bin, pkg)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/api"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+)
+
+// logServer is a rabbitmq-consumer-log-server process on SQLite, and how
+// to reach it.
+type logServer struct {
+	t        *testing.T
+	cfg      string
+	addr     string
+	password string
+	proc     *proc
+}
+
+// newLogServer configures a log server on a free loopback port (not
+// started).
+func newLogServer(t *testing.T, dir, token string) *logServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ls := &logServer{t: t, cfg: filepath.Join(dir, "log-server.yml"), addr: addr, password: "gui-pa55"}
+	write(t, filepath.Join(dir, "api_token"), token+"\n", 0o600)
+	write(t, filepath.Join(dir, "gui_password"), ls.password+"\n", 0o600)
+	write(t, ls.cfg, fmt.Sprintf("listen: %s\ndatabase: %s\napi_token_file: %s\ngui_password_file: %s\n",
+		addr, filepath.Join(dir, "log.db"), filepath.Join(dir, "api_token"), filepath.Join(dir, "gui_password")), 0o644)
+	return ls
+}
+
+// baseURL is the consumers' log_server.base_url.
+func (ls *logServer) baseURL() string { return "http://" + ls.addr + "/api/v1/" }
+
+// start runs the server and waits until it serves.
+func (ls *logServer) start() {
+	ls.t.Helper()
+	ls.proc = startBin(ls.t, logServerBin, []string{"--config-file-path", ls.cfg})
+	ls.proc.waitLog(ls.t, `"message":"serving"`)
+}
+
+// list is one page of GET /api/v1/rpc-requests?query, with counts.
+func (ls *logServer) list(query string) (api.ListResponse, error) {
+	req, _ := http.NewRequest("GET", "http://"+ls.addr+"/api/v1/rpc-requests?counts=1&"+query, nil)
+	req.SetBasicAuth("", ls.password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return api.ListResponse{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return api.ListResponse{}, fmt.Errorf("GET: %s", resp.Status)
+	}
+	var page api.ListResponse
+	return page, json.NewDecoder(resp.Body).Decode(&page)
+}
+
+// total is the number of pairs stored, or -1 when the server does not
+// answer.
+func (ls *logServer) total() int64 {
+	page, err := ls.list("limit=1")
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, c := range page.Counts {
+		n += c
+	}
+	return n
+}
+
+// TestLogServerEndToEnd: consumer → spool → shipper → log server, 1,000
+// calls; the log server is SIGKILLed and restarted while the records flow,
+// and ends with every pair once, each request with its response.
+func TestLogServerEndToEnd(t *testing.T) {
+	const calls = 1000
+	w := newWorld(t, 20)
+	ls := newLogServer(t, t.TempDir(), "e2e-t0ken")
+	spool := filepath.Join(w.dir, "spool")
+	cfg := strings.Replace(mustRead(t, w.cfgPath), "virtual_hosts:", fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: '%s', api_token: e2e-t0ken}\nvirtual_hosts:", spool, ls.baseURL()), 1)
+	write(t, w.cfgPath, cfg, 0o644)
+	ls.start()
+	p := w.start()
+	p.waitLog(t, `"message":"consuming"`)
+	ship := startShipProc(t, w.cfgPath)
+
+	c := testrpc.New(t, w.vh.URL(), true)
+	replies := sendAll(t, w, c, calls)
+	testutil.WaitFor(t, "a third of the pairs at the log server", 120*time.Second, func() bool { return ls.total() >= calls/3 })
+	ls.proc.signal(t, syscall.SIGKILL)
+	<-ls.proc.done
+	testutil.WaitFor(t, "the shipper to find the log server gone", 60*time.Second, func() bool {
+		return strings.Contains(ship.stderr.String(), "log server unavailable")
+	})
+	ls.start()
+	if ok := collect(t, c, replies); ok != calls {
+		t.Fatalf("%d of %d calls answered with success", ok, calls)
+	}
+	testutil.WaitFor(t, "every pair answered at the log server", 120*time.Second, func() bool {
+		page, err := ls.list("limit=1")
+		return err == nil && page.Counts[store.OutcomeSuccess] == calls
+	})
+	// Every pair once, with its response.
+	seen := map[string]int{}
+	before := ""
+	for {
+		page, err := ls.list("limit=500" + before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range page.Pairs {
+			seen[pr.Request.CorrelationID]++
+			if pr.Response == nil || pr.Outcome != store.OutcomeSuccess || pr.Request.VirtualHostName != w.vh.Name || pr.Request.ExchangeName != "dx_record" {
+				t.Errorf("pair %+v", pr)
+			}
+		}
+		if page.Next == 0 {
+			break
+		}
+		before = fmt.Sprintf("&before=%d", page.Next)
+	}
+	if len(seen) != calls {
+		t.Errorf("%d distinct pairs listed, want %d", len(seen), calls)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("pair %s listed %d times", id, n)
+		}
+	}
+	page, err := ls.list("limit=1")
+	if err != nil || fmt.Sprint(page.Counts) != fmt.Sprintf("map[awaiting:0 error:0 failure:0 success:%d]", calls) {
+		t.Errorf("counts %v, %v", page.Counts, err)
+	}
+	// Nothing was refused and set aside.
+	if b := mustReadOrEmpty(filepath.Join(spool, w.vh.Name, logship.RejectedFile)); b != "" {
+		t.Errorf("the shipper set records aside:\n%s", b)
+	}
+	// SIGTERM: a clean stop.
+	ls.proc.signal(t, syscall.SIGTERM)
+	if code, _ := ls.proc.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("log server exit status %d after SIGTERM", code)
+	}
+}
