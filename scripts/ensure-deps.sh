@@ -92,3 +92,33 @@ fi
 rabbitmqctl -q await_startup >/dev/null
 # A test that stopped the app may have been killed before its clean-up ran.
 rabbitmqctl -q start_app >/dev/null 2>&1 || true
+
+# PostgreSQL on 127.0.0.1:5432, trust authentication for local connections:
+# the log server's store tests create and drop a database of their own.
+pg_ready() { psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1 || psql -h 127.0.0.1 -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
+if ! pg_ready; then
+  if ! command -v pg_ctlcluster >/dev/null; then
+    echo "ensure-deps: installing postgresql (the log server's store tests)" >&2
+    apt_install postgresql
+  fi
+  need_root "starting PostgreSQL"
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$ver" ]; then
+    echo "ensure-deps: no PostgreSQL cluster under /etc/postgresql; create one with pg_createcluster" >&2
+    exit 1
+  fi
+  hba=/etc/postgresql/$ver/main/pg_hba.conf
+  if ! grep -Eq '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+    echo "ensure-deps: PostgreSQL: trusting local TCP connections from 127.0.0.1 ($hba)" >&2
+    sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  echo "ensure-deps: starting PostgreSQL $ver" >&2
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl start "postgresql@$ver-main"
+    systemctl reload "postgresql@$ver-main"
+  else
+    pg_ctlcluster "$ver" main start || pg_ctlcluster "$ver" main reload
+  fi
+  for _ in $(seq 60); do pg_ready && break; sleep 0.5; done
+  pg_ready || { echo "ensure-deps: PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
+fi
