@@ -49,11 +49,17 @@ func newLogServer(t *testing.T, dir, token string) *logServer {
 // baseURL is the consumers' log_server.base_url.
 func (ls *logServer) baseURL() string { return "http://" + ls.addr + "/api/v1/" }
 
-// start runs the server and waits until it serves.
-func (ls *logServer) start() {
+// start runs the server and waits until it says READY=1, checking that it
+// serves by then.
+func (ls *logServer) start() *notifySocket {
 	ls.t.Helper()
-	ls.proc = startBin(ls.t, logServerBin, []string{"--config-file-path", ls.cfg})
-	ls.proc.waitLog(ls.t, `"message":"serving"`)
+	n := newNotifySocket(ls.t)
+	ls.proc = startBin(ls.t, logServerBin, []string{"--config-file-path", ls.cfg}, "NOTIFY_SOCKET="+n.path)
+	n.next(ls.t, 0, "READY=1")
+	if ls.total() < 0 {
+		ls.t.Fatal("READY=1 before the log server answers")
+	}
+	return n
 }
 
 // list is one page of GET /api/v1/rpc-requests?query, with counts.
@@ -109,7 +115,7 @@ func TestLogServerEndToEnd(t *testing.T) {
 	testutil.WaitFor(t, "the shipper to find the log server gone", 60*time.Second, func() bool {
 		return strings.Contains(ship.stderr.String(), "log server unavailable")
 	})
-	ls.start()
+	n := ls.start()
 	if ok := collect(t, c, replies); ok != calls {
 		t.Fatalf("%d of %d calls answered with success", ok, calls)
 	}
@@ -154,6 +160,7 @@ func TestLogServerEndToEnd(t *testing.T) {
 	}
 	// SIGTERM: a clean stop.
 	ls.proc.signal(t, syscall.SIGTERM)
+	n.next(t, 0, "STOPPING=1")
 	if code, _ := ls.proc.wait(t, 30*time.Second); code != 0 {
 		t.Errorf("log server exit status %d after SIGTERM", code)
 	}

@@ -123,6 +123,7 @@ var contract = []call{
 	{"missing field", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", strings.Replace(reqBody(uuidB), `"hostname":"h1",`, "", 1), 422, `"loc":["body","hostname"]`},
 	{"number for a string", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", strings.Replace(reqBody(uuidB), `"q"`, `7`, 1), 422, `"type":"string_type","loc":["body","queue_name"]`},
 	{"empty correlation id", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", reqBody(""), 422, "string_too_short"},
+	{"NUL in a string", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", strings.Replace(reqBody(uuidB), `"h1"`, `"h\u00001"`, 1), 422, `"loc":["body","hostname"]`},
 	{"correlation id a number", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", strings.Replace(reqBody("x"), `"x"`, `12`, 1), 422, `"loc":["body","correlation_id"]`},
 	{"request payload a string", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", strings.Replace(reqBody(uuidB), `{"tree":"oak","password":"*****"}`, `"oak"`, 1), 422, "list_type"},
 	{"response payload null", "POST", "/api/v1/rpc-responses", tok, nil, "application/json", strings.Replace(respBody(uuidA), `{"success":true,"message":"ok","data":null}`, `null`, 1), 422, "dict_type"},

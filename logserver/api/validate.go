@@ -99,7 +99,11 @@ func validate(doc any, present bool, fields []field, errs []fieldError) []fieldE
 
 // checkField checks one present field.
 func checkField(k kind, v any, loc []any) ([]fieldError, bool) {
-	_, isStr := v.(string)
+	str, isStr := v.(string)
+	if isStr && strings.ContainsRune(str, 0) {
+		// Neither database keeps a NUL in a text column.
+		return []fieldError{{Type: "string_pattern_mismatch", Loc: loc, Msg: "String should not contain a NUL character", Input: v}}, true
+	}
 	_, isObj := v.(map[string]any)
 	_, isArr := v.([]any)
 	switch k {
@@ -107,7 +111,7 @@ func checkField(k kind, v any, loc []any) ([]fieldError, bool) {
 		if !isStr {
 			return []fieldError{{Type: "string_type", Loc: loc, Msg: "Input should be a valid string", Input: v}}, true
 		}
-		if v.(string) == "" {
+		if str == "" {
 			return []fieldError{{Type: "string_too_short", Loc: loc, Msg: "String should have at least 1 character", Input: v}}, true
 		}
 	case stringField:
