@@ -112,7 +112,10 @@ type Page struct {
 // Store keeps and queries pairs. Implementations are safe for concurrent
 // use.
 type Store interface {
-	// AddRequest stores a request. An identical repeat is a no-op.
+	// AddRequest stores a request. An identical repeat is a no-op. Its
+	// CreatedAt is the store's clock, or the newest stored CreatedAt if
+	// that is later (a clock stepped back): CreatedAt never decreases as
+	// ID grows.
 	AddRequest(ctx context.Context, r wire.LogRequest) error
 	// AddResponse stores the response of a stored request.
 	AddResponse(ctx context.Context, r wire.LogResponse) error

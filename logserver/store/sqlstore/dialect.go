@@ -11,6 +11,8 @@ type Dialect struct {
 	Name string
 	// Numbered placeholders ($1, $2, ...) instead of ?.
 	Numbered bool
+	// Greatest is the scalar maximum function of two values.
+	Greatest string
 	// MigrationLock, when set, is run first in each migration's
 	// transaction, so that servers starting at once on one database apply
 	// a migration once.
@@ -19,8 +21,8 @@ type Dialect struct {
 
 // SQLite and Postgres are the supported dialects.
 var (
-	SQLite   = Dialect{Name: "sqlite"}
-	Postgres = Dialect{Name: "postgres", Numbered: true, MigrationLock: "SELECT pg_advisory_xact_lock(4242001)"}
+	SQLite   = Dialect{Name: "sqlite", Greatest: "max"}
+	Postgres = Dialect{Name: "postgres", Numbered: true, Greatest: "GREATEST", MigrationLock: "SELECT pg_advisory_xact_lock(4242001)"}
 )
 
 // rebind turns the ? placeholders of q into the dialect's.

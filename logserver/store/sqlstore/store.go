@@ -66,12 +66,15 @@ func compact(b json.RawMessage) string {
 }
 
 // AddRequest stores a request; an identical repeat is a no-op, a different
-// one store.ErrConflict.
+// one store.ErrConflict. Its created_at is the clock's time, or the newest
+// stored one if later (a clock stepped back): arrival times never decrease
+// as ids grow, which makes a time range a range of ids (filterWhere).
 func (s *Store) AddRequest(ctx context.Context, r wire.LogRequest) error {
 	payload := compact(r.RequestPayload)
 	res, err := s.write.ExecContext(ctx, s.d.rebind(`INSERT INTO rpc_pairs
 		(correlation_id, request_payload, virtual_host_name, queue_name, rabbitmq_username, hostname, exchange_name, created_at, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, `+s.d.Greatest+`(?, COALESCE((SELECT MAX(created_at) FROM rpc_pairs), 0)), ?)
+		ON CONFLICT (correlation_id) DO NOTHING`),
 		r.CorrelationID, payload, r.VirtualHostName, r.QueueName, r.RabbitMQUsername, r.Hostname, r.ExchangeName,
 		s.now().UnixMicro(), string(store.OutcomeAwaiting))
 	if err != nil {
@@ -164,7 +167,7 @@ func scanPair(sc interface{ Scan(...any) error }) (store.Pair, error) {
 			resp.Traceback = &t
 		}
 		p.Response = resp
-		p.Duration = resp.CreatedAt.Sub(rq.CreatedAt)
+		p.Duration = max(0, resp.CreatedAt.Sub(rq.CreatedAt))
 	}
 	return p, nil
 }

@@ -56,11 +56,16 @@ func filterWhere(f store.Filter, outcomes bool) *where {
 		}
 		w.conds = append(w.conds, "outcome IN ("+strings.Join(marks, ", ")+")")
 	}
+	// A time range is a range of ids: created_at never decreases as ids
+	// grow (AddRequest), so the first id at or after Since and the last
+	// before Until bound it, found on the created_at index; the list then
+	// walks the primary key, newest first, instead of sorting the range.
+	// No such id: nothing matches (id >= NULL is not true).
 	if !f.Since.IsZero() {
-		w.add("created_at >= ?", f.Since.UnixMicro())
+		w.add("id >= (SELECT id FROM rpc_pairs WHERE created_at >= ? ORDER BY created_at, id LIMIT 1)", f.Since.UnixMicro())
 	}
 	if !f.Until.IsZero() {
-		w.add("created_at < ?", f.Until.UnixMicro())
+		w.add("id <= (SELECT id FROM rpc_pairs WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1)", f.Until.UnixMicro())
 	}
 	if f.After != 0 {
 		w.add("id > ?", f.After)

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"AnyCorrelationID", testAnyCorrelationID},
 		{"ListPaging", testListPaging},
 		{"Filters", testFilters},
+		{"ClockSteppedBack", testClockSteppedBack},
 		{"Purge", testPurge},
 		{"ConcurrentRepeats", testConcurrentRepeats},
 	}
@@ -441,6 +442,33 @@ func testFilters(t *testing.T, s store.Store, clock *Clock) {
 		}
 		if fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
 			t.Errorf("Counts(%+v) = %v, want %v", f, counts, wantCounts)
+		}
+	}
+}
+
+func testClockSteppedBack(t *testing.T, s store.Store, clock *Clock) {
+	clock.Advance(time.Hour)
+	mustAddRequest(t, s, Request("later", "v", "x", "h"))
+	clock.Advance(-time.Hour)
+	mustAddRequest(t, s, Request("after-the-step", "v", "x", "h"))
+	clock.Advance(2 * time.Hour)
+	mustAddRequest(t, s, Request("caught-up", "v", "x", "h"))
+	if got := mustGet(t, s, "after-the-step").Request.CreatedAt; !got.Equal(Epoch.Add(time.Hour)) {
+		t.Errorf("a request stored after the clock stepped back: created_at %v, want the newest stored (%v)", got, Epoch.Add(time.Hour))
+	}
+	for _, tt := range []struct {
+		f    store.Filter
+		want string
+	}{
+		{store.Filter{Since: Epoch.Add(time.Hour)}, "caught-up after-the-step later"},
+		{store.Filter{Since: Epoch.Add(time.Hour + time.Second)}, "caught-up"},
+		{store.Filter{Until: Epoch.Add(time.Hour)}, ""},
+		{store.Filter{Until: Epoch.Add(2 * time.Hour)}, "after-the-step later"},
+		{store.Filter{Since: Epoch.Add(3 * time.Hour)}, ""},
+	} {
+		page, err := s.List(ctx(t), tt.f, 0, 10)
+		if got := strings.Join(ids(page.Pairs), " "); err != nil || got != tt.want {
+			t.Errorf("%+v: %q, %v; want %q", tt.f, got, err, tt.want)
 		}
 	}
 }

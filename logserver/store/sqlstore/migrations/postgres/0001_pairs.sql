@@ -24,7 +24,7 @@ CREATE INDEX rpc_pairs_outcome ON rpc_pairs (outcome, id);
 CREATE INDEX rpc_pairs_vhost_outcome ON rpc_pairs (virtual_host_name, outcome, id);
 CREATE INDEX rpc_pairs_exchange_outcome ON rpc_pairs (exchange_name, outcome, id);
 CREATE INDEX rpc_pairs_hostname_outcome ON rpc_pairs (hostname, outcome, id);
-CREATE INDEX rpc_pairs_created_at ON rpc_pairs (created_at);
+CREATE INDEX rpc_pairs_created_at ON rpc_pairs (created_at, id);
 
 -- Pairs per outcome and group, kept by a trigger: counts for the common
 -- filters without scanning the pairs.

@@ -25,6 +25,8 @@ CREATE INDEX rpc_pairs_outcome ON rpc_pairs (outcome, id);
 CREATE INDEX rpc_pairs_vhost_outcome ON rpc_pairs (virtual_host_name, outcome, id);
 CREATE INDEX rpc_pairs_exchange_outcome ON rpc_pairs (exchange_name, outcome, id);
 CREATE INDEX rpc_pairs_hostname_outcome ON rpc_pairs (hostname, outcome, id);
+-- Arrival time: time ranges (as ranges of ids), retention. (An SQLite
+-- index holds the rowid, id, after its columns.)
 CREATE INDEX rpc_pairs_created_at ON rpc_pairs (created_at);
 
 -- Pairs per outcome and group, kept by triggers: counts for the common
