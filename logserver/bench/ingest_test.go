@@ -51,7 +51,7 @@ func BenchmarkIngest(b *testing.B) {
 	const pairs = 12500 // per virtual host: 100,000 records in all
 	for i := 0; i < b.N; i++ {
 		dir, spool := b.TempDir(), b.TempDir()
-		srv := newServer(b, serverBin, dir)
+		srv := newServer(b, serverBin, dir, "")
 		srv.start(b)
 		spoolBacklog(b, spool, pairs)
 		cfg := filepath.Join(dir, "rabbitmq.yml")

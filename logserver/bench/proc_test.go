@@ -88,7 +88,9 @@ const (
 	password = "bench-pa55"
 )
 
-func newServer(b *testing.B, bin, dir string) *server {
+// newServer configures a log server on database: an SQLite file in dir
+// when "".
+func newServer(b *testing.B, bin, dir, database string) *server {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,6 +98,9 @@ func newServer(b *testing.B, bin, dir string) *server {
 	}
 	s := &server{bin: bin, addr: ln.Addr().String(), cfg: filepath.Join(dir, "log-server.yml"), db: filepath.Join(dir, "log.db")}
 	_ = ln.Close()
+	if database != "" {
+		s.db = database
+	}
 	for name, v := range map[string]string{"token": token, "password": password} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {
 			b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testpg"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store/sqlite"
 )
 
@@ -83,14 +84,9 @@ func bulkLoad(b *testing.B, path string, n int) {
 }
 
 // sampleIDs are correlation ids of stored pairs, spread over the table.
-func sampleIDs(b *testing.B, path string, n int) []string {
+func sampleIDs(b *testing.B, db *sql.DB, mark string, n int) []string {
 	b.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT correlation_id FROM rpc_pairs WHERE id % ? = 0`, storedPairs/n)
+	rows, err := db.Query(`SELECT correlation_id FROM rpc_pairs WHERE id % `+mark+` = 0`, storedPairs/n)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,78 +97,106 @@ func sampleIDs(b *testing.B, path string, n int) []string {
 		_ = rows.Scan(&id)
 		ids = append(ids, id)
 	}
+	if len(ids) == 0 {
+		b.Fatal("no correlation ids sampled")
+	}
 	return ids
 }
 
 // BenchmarkQueries times the GUI's queries (the JSON API, over HTTP) on
-// 1,000,000 stored pairs: p50 and p99 of each, and the server's peak RSS.
+// 1,000,000 stored pairs in SQLite: p50 and p99 of each, and the server's
+// peak RSS.
 func BenchmarkQueries(b *testing.B) {
 	bin := build(b, b.TempDir(), "rabbitmq-consumer-log-server")
 	for i := 0; i < b.N; i++ {
-		dir := b.TempDir()
-		srv := newServer(b, bin, dir)
+		srv := newServer(b, bin, b.TempDir(), "")
 		loaded := time.Now()
 		bulkLoad(b, srv.db, storedPairs)
-		fmt.Printf("logserver: setup: %d pairs bulk-loaded in %.1fs\n", storedPairs, time.Since(loaded).Seconds())
-		ids := sampleIDs(b, srv.db, 200)
-		srv.start(b)
-		now := time.Now().UTC()
-		ts := func(d time.Duration) string { return now.Add(-d).Format(time.RFC3339) }
-		queries := []struct {
-			name  string
-			query func(i int) string
-		}{
-			{"newest page", func(int) string { return "" }},
-			{"a page deep in the list", func(i int) string { return fmt.Sprintf("before=%d", 100000+i*3000) }},
-			{"exchange", func(i int) string { return fmt.Sprintf("exchange_name=dx_%d", i%20) }},
-			{"exchange + outcome error", func(i int) string { return fmt.Sprintf("exchange_name=dx_%d&outcome=error", i%20) }},
-			{"vhost + host + outcome failure", func(i int) string {
-				return fmt.Sprintf("virtual_host_name=vh%d&hostname=host%d&outcome=failure", i%4, i%8)
-			}},
-			{"exchange + host + vhost + outcome error", func(i int) string {
-				return fmt.Sprintf("exchange_name=dx_%d&hostname=host%d&virtual_host_name=vh%d&outcome=error", i%20, i%8, i%4)
-			}},
-			{"outcome awaiting", func(int) string { return "outcome=awaiting" }},
-			{"outcome failure or error", func(int) string { return "outcome=failure,error" }},
-			{"last hour", func(int) string { return "since=" + url.QueryEscape(ts(time.Hour)) }},
-			{"one day, a week ago", func(int) string {
-				return "since=" + url.QueryEscape(ts(8*24*time.Hour)) + "&until=" + url.QueryEscape(ts(7*24*time.Hour))
-			}},
-			{"exchange + one day, a week ago", func(i int) string {
-				return fmt.Sprintf("exchange_name=dx_%d&since=%s&until=%s", i%20, url.QueryEscape(ts(8*24*time.Hour)), url.QueryEscape(ts(7*24*time.Hour)))
-			}},
-			{"correlation id", func(i int) string { return "correlation_id=" + ids[i%len(ids)] }},
-			{"correlation id prefix (4 characters)", func(i int) string { return "prefix=1&correlation_id=" + ids[i%len(ids)][:4] }},
-			{"counts, no filter", func(int) string { return "limit=1&counts=1" }},
-			{"counts, exchange + vhost", func(i int) string {
-				return fmt.Sprintf("limit=1&counts=1&exchange_name=dx_%d&virtual_host_name=vh%d", i%20, i%4)
-			}},
+		fmt.Printf("logserver: setup: %d pairs bulk-loaded into SQLite in %.1fs\n", storedPairs, time.Since(loaded).Seconds())
+		db, err := sql.Open("sqlite", "file:"+srv.db+"?mode=ro")
+		if err != nil {
+			b.Fatal(err)
 		}
-		ctx := context.Background()
-		const runs = 200
-		for _, q := range queries {
-			var took []time.Duration
-			pairs := 0
-			for r := 0; r < 5; r++ { // warm-up, not measured
-				if _, err := srv.get(ctx, q.query(r)); err != nil {
-					b.Fatalf("%s: %v", q.name, err)
-				}
-			}
-			for r := 0; r < runs; r++ {
-				t0 := time.Now()
-				page, err := srv.get(ctx, q.query(r))
-				took = append(took, time.Since(t0))
-				if err != nil {
-					b.Fatalf("%s: %v", q.name, err)
-				}
-				pairs += len(page.Pairs)
-			}
-			sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-			p50, p99 := took[runs/2], took[runs*99/100-1]
-			fmt.Printf("logserver: query %-40s p50 %6.1f ms  p99 %6.1f ms  (%.1f pairs a page)\n", q.name+":",
-				float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, float64(pairs)/runs)
-		}
-		fmt.Printf("logserver: queries over %d pairs (SQLite): server peak RSS %.1f MB\n", storedPairs, srv.proc.peakRSS())
-		srv.proc.stop(b)
+		ids := sampleIDs(b, db, "?", 200)
+		_ = db.Close()
+		runQueries(b, srv, "SQLite", ids)
 	}
+}
+
+// BenchmarkQueriesPostgres is BenchmarkQueries on PostgreSQL.
+func BenchmarkQueriesPostgres(b *testing.B) {
+	bin := build(b, b.TempDir(), "rabbitmq-consumer-log-server")
+	for i := 0; i < b.N; i++ {
+		srv := newServer(b, bin, b.TempDir(), testpg.New(b, "logserver_bench"))
+		loaded := time.Now()
+		db := pgBulkLoad(b, srv.db, storedPairs)
+		fmt.Printf("logserver: setup: %d pairs bulk-loaded into PostgreSQL in %.1fs\n", storedPairs, time.Since(loaded).Seconds())
+		ids := sampleIDs(b, db, "$1", 200)
+		_ = db.Close()
+		runQueries(b, srv, "PostgreSQL", ids)
+	}
+}
+
+// runQueries starts srv and times each query.
+func runQueries(b *testing.B, srv *server, dbName string, ids []string) {
+	b.Helper()
+	srv.start(b)
+	now := time.Now().UTC()
+	ts := func(d time.Duration) string { return now.Add(-d).Format(time.RFC3339) }
+	queries := []struct {
+		name  string
+		query func(i int) string
+	}{
+		{"newest page", func(int) string { return "" }},
+		{"a page deep in the list", func(i int) string { return fmt.Sprintf("before=%d", 100000+i*3000) }},
+		{"exchange", func(i int) string { return fmt.Sprintf("exchange_name=dx_%d", i%20) }},
+		{"exchange + outcome error", func(i int) string { return fmt.Sprintf("exchange_name=dx_%d&outcome=error", i%20) }},
+		{"vhost + host + outcome failure", func(i int) string {
+			return fmt.Sprintf("virtual_host_name=vh%d&hostname=host%d&outcome=failure", i%4, i%8)
+		}},
+		{"exchange + host + vhost + outcome error", func(i int) string {
+			return fmt.Sprintf("exchange_name=dx_%d&hostname=host%d&virtual_host_name=vh%d&outcome=error", i%20, i%8, i%4)
+		}},
+		{"outcome awaiting", func(int) string { return "outcome=awaiting" }},
+		{"outcome failure or error", func(int) string { return "outcome=failure,error" }},
+		{"last hour", func(int) string { return "since=" + url.QueryEscape(ts(time.Hour)) }},
+		{"one day, a week ago", func(int) string {
+			return "since=" + url.QueryEscape(ts(8*24*time.Hour)) + "&until=" + url.QueryEscape(ts(7*24*time.Hour))
+		}},
+		{"exchange + one day, a week ago", func(i int) string {
+			return fmt.Sprintf("exchange_name=dx_%d&since=%s&until=%s", i%20, url.QueryEscape(ts(8*24*time.Hour)), url.QueryEscape(ts(7*24*time.Hour)))
+		}},
+		{"correlation id", func(i int) string { return "correlation_id=" + ids[i%len(ids)] }},
+		{"correlation id prefix (4 characters)", func(i int) string { return "prefix=1&correlation_id=" + ids[i%len(ids)][:4] }},
+		{"counts, no filter", func(int) string { return "limit=1&counts=1" }},
+		{"counts, exchange + vhost", func(i int) string {
+			return fmt.Sprintf("limit=1&counts=1&exchange_name=dx_%d&virtual_host_name=vh%d", i%20, i%4)
+		}},
+	}
+	ctx := context.Background()
+	const runs = 200
+	for _, q := range queries {
+		var took []time.Duration
+		pairs := 0
+		for r := 0; r < 5; r++ { // warm-up, not measured
+			if _, err := srv.get(ctx, q.query(r)); err != nil {
+				b.Fatalf("%s: %v", q.name, err)
+			}
+		}
+		for r := 0; r < runs; r++ {
+			t0 := time.Now()
+			page, err := srv.get(ctx, q.query(r))
+			took = append(took, time.Since(t0))
+			if err != nil {
+				b.Fatalf("%s: %v", q.name, err)
+			}
+			pairs += len(page.Pairs)
+		}
+		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+		p50, p99 := took[runs/2], took[runs*99/100-1]
+		fmt.Printf("logserver: %s query %-40s p50 %6.1f ms  p99 %6.1f ms  (%.1f pairs a page)\n", dbName, q.name+":",
+			float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, float64(pairs)/runs)
+	}
+	fmt.Printf("logserver: queries over %d pairs (%s): server peak RSS %.1f MB\n", storedPairs, dbName, srv.proc.peakRSS())
+	srv.proc.stop(b)
 }
