@@ -25,10 +25,11 @@ type Options struct {
 
 // Store implements store.Store on an SQL database.
 type Store struct {
-	read  *sql.DB
-	write *sql.DB
-	d     Dialect
-	now   func() time.Time
+	read   *sql.DB
+	write  *sql.DB
+	writer *writer
+	d      Dialect
+	now    func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -44,11 +45,12 @@ func New(ctx context.Context, d Dialect, read, write *sql.DB, opts Options) (*St
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{read: read, write: write, d: d, now: now}, nil
+	return &Store{read: read, write: write, writer: newWriter(write), d: d, now: now}, nil
 }
 
-// Close closes the database pools.
+// Close stops the writer and closes the database pools.
 func (s *Store) Close() error {
+	s.writer.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -70,8 +72,12 @@ func compact(b json.RawMessage) string {
 // stored one if later (a clock stepped back): arrival times never decrease
 // as ids grow, which makes a time range a range of ids (filterWhere).
 func (s *Store) AddRequest(ctx context.Context, r wire.LogRequest) error {
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addRequest(ctx, tx, r) })
+}
+
+func (s *Store) addRequest(ctx context.Context, tx *sql.Tx, r wire.LogRequest) error {
 	payload := compact(r.RequestPayload)
-	res, err := s.write.ExecContext(ctx, s.d.rebind(`INSERT INTO rpc_pairs
+	res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO rpc_pairs
 		(correlation_id, request_payload, virtual_host_name, queue_name, rabbitmq_username, hostname, exchange_name, created_at, outcome)
 		VALUES (?, ?, ?, ?, ?, ?, ?, `+s.d.Greatest+`(?, COALESCE((SELECT MAX(created_at) FROM rpc_pairs), 0)), ?)
 		ON CONFLICT (correlation_id) DO NOTHING`),
@@ -83,7 +89,7 @@ func (s *Store) AddRequest(ctx context.Context, r wire.LogRequest) error {
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
 	}
-	old, ok, err := s.Get(ctx, r.CorrelationID)
+	old, ok, err := s.get(ctx, tx, r.CorrelationID)
 	switch {
 	case err != nil:
 		return err
@@ -102,12 +108,16 @@ func (s *Store) AddRequest(ctx context.Context, r wire.LogRequest) error {
 // repeat is a no-op, a different one store.ErrConflict, one without its
 // request store.ErrUnknownRequest.
 func (s *Store) AddResponse(ctx context.Context, r wire.LogResponse) error {
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addResponse(ctx, tx, r) })
+}
+
+func (s *Store) addResponse(ctx context.Context, tx *sql.Tx, r wire.LogResponse) error {
 	payload := compact(r.ResponsePayload)
 	var tb sql.NullString
 	if r.Traceback != nil {
 		tb = sql.NullString{String: *r.Traceback, Valid: true}
 	}
-	res, err := s.write.ExecContext(ctx, s.d.rebind(`UPDATE rpc_pairs
+	res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE rpc_pairs
 		SET response_payload = ?, traceback = ?, response_created_at = ?, outcome = ?
 		WHERE correlation_id = ? AND response_payload IS NULL`),
 		payload, tb, s.now().UnixMicro(), string(store.OutcomeOf(r.ResponsePayload, r.Traceback)), r.CorrelationID)
@@ -117,7 +127,7 @@ func (s *Store) AddResponse(ctx context.Context, r wire.LogResponse) error {
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
 	}
-	old, ok, err := s.Get(ctx, r.CorrelationID)
+	old, ok, err := s.get(ctx, tx, r.CorrelationID)
 	switch {
 	case err != nil:
 		return err
@@ -174,7 +184,16 @@ func scanPair(sc interface{ Scan(...any) error }) (store.Pair, error) {
 
 // Get returns the pair of one correlation id.
 func (s *Store) Get(ctx context.Context, correlationID string) (store.Pair, bool, error) {
-	row := s.read.QueryRowContext(ctx, s.d.rebind(`SELECT `+pairColumns+` FROM rpc_pairs WHERE correlation_id = ?`), correlationID)
+	return s.get(ctx, s.read, correlationID)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) get(ctx context.Context, q querier, correlationID string) (store.Pair, bool, error) {
+	row := q.QueryRowContext(ctx, s.d.rebind(`SELECT `+pairColumns+` FROM rpc_pairs WHERE correlation_id = ?`), correlationID)
 	p, err := scanPair(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -263,11 +282,15 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 	var total int64
 	q := s.d.rebind(`DELETE FROM rpc_pairs WHERE id IN (SELECT id FROM rpc_pairs WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
 	for {
-		res, err := s.write.ExecContext(ctx, q, cutoff.UnixMicro(), purgeBatch)
-		if err != nil {
-			return total, fmt.Errorf("purge: %w", err)
-		}
-		n, err := res.RowsAffected()
+		var n int64
+		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, q, cutoff.UnixMicro(), purgeBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
 		if err != nil {
 			return total, fmt.Errorf("purge: %w", err)
 		}
