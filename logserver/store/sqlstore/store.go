@@ -30,6 +30,8 @@ type Store struct {
 	writer *writer
 	d      Dialect
 	now    func() time.Time
+	// The writes' statements, prepared once.
+	insertRequest, updateResponse *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -45,13 +47,40 @@ func New(ctx context.Context, d Dialect, read, write *sql.DB, opts Options) (*St
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{read: read, write: write, writer: newWriter(write), d: d, now: now}, nil
+	s := &Store{read: read, write: write, d: d, now: now}
+	var err error
+	if s.insertRequest, err = write.PrepareContext(ctx, d.rebind(insertRequestSQL(d))); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if s.updateResponse, err = write.PrepareContext(ctx, d.rebind(updateResponseSQL)); err != nil {
+		_ = s.insertRequest.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.writer = newWriter(write)
+	return s, nil
 }
+
+// insertRequestSQL stores a request, unless its correlation id is stored.
+// Its created_at is the clock's time, or the newest stored one if later (a
+// clock stepped back): arrival times never decrease as ids grow, which
+// makes a time range a range of ids (filterWhere).
+func insertRequestSQL(d Dialect) string {
+	return `INSERT INTO rpc_pairs
+		(correlation_id, request_payload, virtual_host_name, queue_name, rabbitmq_username, hostname, exchange_name, created_at, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ` + d.Greatest + `(?, COALESCE((SELECT MAX(created_at) FROM rpc_pairs), 0)), ?)
+		ON CONFLICT (correlation_id) DO NOTHING`
+}
+
+// updateResponseSQL stores a response in its request's row, unless it has
+// one.
+const updateResponseSQL = `UPDATE rpc_pairs
+	SET response_payload = ?, traceback = ?, response_created_at = ?, outcome = ?
+	WHERE correlation_id = ? AND response_payload IS NULL`
 
 // Close stops the writer and closes the database pools.
 func (s *Store) Close() error {
 	s.writer.close()
-	err := s.write.Close()
+	err := errors.Join(s.insertRequest.Close(), s.updateResponse.Close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -68,20 +97,15 @@ func compact(b json.RawMessage) string {
 }
 
 // AddRequest stores a request; an identical repeat is a no-op, a different
-// one store.ErrConflict. Its created_at is the clock's time, or the newest
-// stored one if later (a clock stepped back): arrival times never decrease
-// as ids grow, which makes a time range a range of ids (filterWhere).
+// one store.ErrConflict. Its created_at never decreases as ids grow
+// (insertRequestSQL).
 func (s *Store) AddRequest(ctx context.Context, r wire.LogRequest) error {
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addRequest(ctx, tx, r) })
 }
 
 func (s *Store) addRequest(ctx context.Context, tx *sql.Tx, r wire.LogRequest) error {
 	payload := compact(r.RequestPayload)
-	res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO rpc_pairs
-		(correlation_id, request_payload, virtual_host_name, queue_name, rabbitmq_username, hostname, exchange_name, created_at, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, `+s.d.Greatest+`(?, COALESCE((SELECT MAX(created_at) FROM rpc_pairs), 0)), ?)
-		ON CONFLICT (correlation_id) DO NOTHING`),
-		r.CorrelationID, payload, r.VirtualHostName, r.QueueName, r.RabbitMQUsername, r.Hostname, r.ExchangeName,
+	res, err := tx.StmtContext(ctx, s.insertRequest).ExecContext(ctx, r.CorrelationID, payload, r.VirtualHostName, r.QueueName, r.RabbitMQUsername, r.Hostname, r.ExchangeName,
 		s.now().UnixMicro(), string(store.OutcomeAwaiting))
 	if err != nil {
 		return fmt.Errorf("store request %q: %w", r.CorrelationID, err)
@@ -117,10 +141,7 @@ func (s *Store) addResponse(ctx context.Context, tx *sql.Tx, r wire.LogResponse)
 	if r.Traceback != nil {
 		tb = sql.NullString{String: *r.Traceback, Valid: true}
 	}
-	res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE rpc_pairs
-		SET response_payload = ?, traceback = ?, response_created_at = ?, outcome = ?
-		WHERE correlation_id = ? AND response_payload IS NULL`),
-		payload, tb, s.now().UnixMicro(), string(store.OutcomeOf(r.ResponsePayload, r.Traceback)), r.CorrelationID)
+	res, err := tx.StmtContext(ctx, s.updateResponse).ExecContext(ctx, payload, tb, s.now().UnixMicro(), string(store.OutcomeOf(r.ResponsePayload, r.Traceback)), r.CorrelationID)
 	if err != nil {
 		return fmt.Errorf("store response %q: %w", r.CorrelationID, err)
 	}
