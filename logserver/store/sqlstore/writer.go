@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"sync"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store"
@@ -68,6 +69,8 @@ func (w *writer) loop() {
 			return
 		case o := <-w.ops:
 			batch := []op{o}
+			// Let the writes being prepared at this moment join.
+			runtime.Gosched()
 		more:
 			for len(batch) < maxBatch {
 				select {
