@@ -110,8 +110,10 @@ func TestLogServerEndToEnd(t *testing.T) {
 	c := testrpc.New(t, w.vh.URL(), true)
 	replies := sendAll(t, w, c, calls)
 	testutil.WaitFor(t, "a third of the pairs at the log server", 120*time.Second, func() bool { return ls.total() >= calls/3 })
+	atKill := ls.total()
 	ls.proc.signal(t, syscall.SIGKILL)
 	<-ls.proc.done
+	t.Logf("log server SIGKILLed with %d of %d pairs stored", atKill, calls)
 	testutil.WaitFor(t, "the shipper to find the log server gone", 60*time.Second, func() bool {
 		return strings.Contains(ship.stderr.String(), "log server unavailable")
 	})
