@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/rs/zerolog"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/manual"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/api"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/runner"
@@ -31,8 +32,12 @@ const ShutdownTimeout = 20 * time.Second
 func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rabbitmq-consumer-log-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
+	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration `file`")
+	fs.Usage = manual.Usage(fs, Manual)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return runner.ExitOK
+		}
 		return runner.ExitUsage
 	}
 	if fs.NArg() > 0 {

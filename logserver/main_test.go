@@ -32,6 +32,7 @@ func TestMainExitStatuses(t *testing.T) {
 		code int
 		msg  string
 	}{
+		{"help", []string{"--help"}, runner.ExitOK, "usage: rabbitmq-consumer-log-server [--config-file-path F]"},
 		{"unknown flag", []string{"--api-token", "x"}, runner.ExitUsage, "flag provided but not defined"},
 		{"argument", []string{"--config-file-path", cfg(secrets), "secret"}, runner.ExitUsage, "unexpected argument"},
 		{"missing file", []string{"--config-file-path", filepath.Join(dir, "none.yml")}, runner.ExitConfig, "none.yml: file does not exist"},
