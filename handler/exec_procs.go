@@ -93,26 +93,47 @@ type markedProc struct {
 	command string
 }
 
+// settleLimit bounds how long a scan waits for processes in the middle of
+// an execve to have their environment again (a few microseconds, or more
+// when the host is busy).
+const settleLimit = 5 * time.Second
+
 // findMarked lists the processes whose run marker satisfies match. With
 // after > 0 only processes started after pid after are read: pids grow
 // until they wrap around (which is checked), so that looking for what one
 // run left behind reads the few pids allocated since, not all of /proc.
-func findMarked(after int, match func(marker string) bool) []markedProc {
-	var out []markedProc
-	for _, pid := range candidatePids(after) {
-		name := strconv.Itoa(pid)
-		env, err := os.ReadFile("/proc/" + name + "/environ")
-		if err != nil {
-			continue // gone, or not ours to read
+// A process whose environment cannot be told yet (it is in the middle of
+// an execve) is read again until it can, for up to settleLimit; those still
+// unsettled then are returned apart.
+func findMarked(after int, match func(marker string) bool) (found []markedProc, unsettled []int) {
+	found, unsettled = readMarked(candidatePids(after), match)
+	deadline := time.Now().Add(settleLimit)
+	for wait := 100 * time.Microsecond; len(unsettled) > 0 && time.Now().Before(deadline); wait = min(2*wait, 50*time.Millisecond) {
+		time.Sleep(wait) // polling /proc: the kernel offers no event for an execve's end
+		var more []markedProc
+		more, unsettled = readMarked(unsettled, match)
+		found = append(found, more...)
+	}
+	return found, unsettled
+}
+
+// readMarked reads the markers of pids once: the processes whose marker
+// satisfies match, and the pids whose environment cannot be told yet.
+func readMarked(pids []int, match func(marker string) bool) (found []markedProc, unsettled []int) {
+	for _, pid := range pids {
+		env, state := readEnviron(pid)
+		if state == environUnsettled && isProcess(pid) {
+			unsettled = append(unsettled, pid)
+			continue
 		}
 		m, ok := markerIn(env)
 		if !ok || !match(m) || !isProcess(pid) {
 			continue
 		}
-		cmd, _ := os.ReadFile("/proc/" + name + "/cmdline")
-		out = append(out, markedProc{pid: pid, marker: m, command: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))})
+		cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		found = append(found, markedProc{pid: pid, marker: m, command: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))})
 	}
-	return out
+	return found, unsettled
 }
 
 // maxPidRange is how many pids after a run's handler are tried one by one
@@ -188,16 +209,21 @@ func markerIn(environ []byte) (string, bool) {
 	return "", false
 }
 
-// killLeftovers kills what a run left running: its process group and every
-// process carrying its marker (children that left the group). Each killed
-// process is logged. handlerPid is the run's handler (and process group).
-func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
+// maxKillRounds bounds the scans of one sweep: a process killed may have
+// forked a moment before, so each scan after a kill looks for new ones.
+const maxKillRounds = 10
+
+// killMarked kills every process whose run marker satisfies match (after
+// as for findMarked), scanning again after each kill until a scan finds
+// no new one; before each scan it calls before with the round's number.
+// It returns the processes killed, and the pids whose environment could
+// not be told by the last scan.
+func killMarked(after int, match func(marker string) bool, before func(round int)) (killed []markedProc, unsettled []int) {
 	seen := map[int]bool{}
-	for round := 0; round < 10; round++ {
-		found := findMarked(handlerPid-1, func(m string) bool { return m == marker })
-		if err := syscall.Kill(-handlerPid, syscall.SIGKILL); err == nil && round == 0 && len(found) == 0 {
-			log.Warn().Int("pgid", handlerPid).Msg("killed processes the handler left running in its process group")
-		}
+	for round := 0; round < maxKillRounds; round++ {
+		var found []markedProc
+		found, unsettled = findMarked(after, match)
+		before(round)
 		fresh := 0
 		for _, p := range found {
 			if seen[p.pid] {
@@ -206,11 +232,38 @@ func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
 			seen[p.pid] = true
 			fresh++
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
-			log.Warn().Int("pid", p.pid).Str("command", p.command).Msg("killed a process the handler left running")
+			killed = append(killed, p)
 		}
 		if fresh == 0 {
-			return
+			break
 		}
+	}
+	return killed, unsettled
+}
+
+// killLeftovers kills what a run left running: its process group and every
+// process carrying its marker (children that left the group). Each killed
+// process is logged. handlerPid is the run's handler (and process group).
+func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
+	killedGroup := false
+	killed, unsettled := killMarked(handlerPid-1, func(m string) bool { return m == marker }, func(int) {
+		killedGroup = syscall.Kill(-handlerPid, syscall.SIGKILL) == nil || killedGroup
+	})
+	for _, p := range killed {
+		log.Warn().Int("pid", p.pid).Str("command", p.command).Msg("killed a process the handler left running")
+	}
+	if killedGroup && len(killed) == 0 {
+		log.Warn().Int("pgid", handlerPid).Msg("killed processes the handler left running in its process group")
+	}
+	logUnsettled(unsettled, log)
+}
+
+// logUnsettled logs the processes a scan could not tell (they stayed in the
+// middle of an execve for settleLimit): any may be a leftover, left running.
+func logUnsettled(pids []int, log zerolog.Logger) {
+	if len(pids) > 0 {
+		log.Error().Ints("pids", pids).Dur("waited", settleLimit).
+			Msg("could not read the environment of processes in the middle of an execve; if any is a handler's, it is left running")
 	}
 }
 
@@ -221,15 +274,15 @@ func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
 // consumers, this one or another of the same virtual host, are left alone.
 // It returns how many processes it killed.
 func KillOrphaned(vhost string, log zerolog.Logger) int {
-	orphans := findMarked(0, func(m string) bool {
+	orphans, unsettled := killMarked(0, func(m string) bool {
 		owner, ok := orphanOwner(m, vhost)
 		return ok && !alive(owner)
-	})
+	}, func(int) {})
 	for _, p := range orphans {
-		_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		log.Warn().Int("pid", p.pid).Str("command", p.command).Str("run", p.marker).
 			Msg("killed a handler process left by a consumer that is gone")
 	}
+	logUnsettled(unsettled, log)
 	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range orphans {
 		for !gone(p.pid) && time.Now().Before(deadline) {
