@@ -35,6 +35,7 @@ var errLineTooLong = errors.New("line too long")
 type persistentProc struct {
 	cmd     *exec.Cmd
 	pid     int
+	pids    pidWindow // where its processes are
 	marker  string
 	gen     uint64 // the pool's generation it was started in (see Pool.Reload)
 	served  int    // requests answered
@@ -72,6 +73,7 @@ func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.D
 		runMarkerVariable+"="+p.marker)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = pp[0], pp[3], pp[5]
 	p.cmd.SysProcAttr = handlerSysProcAttr()
+	pids := pidsBeforeStart()
 	err = startPinned(p.cmd)
 	closeAll(pp[0], pp[3], pp[5])
 	if err != nil {
@@ -79,6 +81,7 @@ func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.D
 		return nil, err
 	}
 	p.pid = p.cmd.Process.Pid
+	p.pids = pids.startedAs(p.pid)
 	p.stderr = newStderrLog(log.With().Int("handler_pid", p.pid).Logger())
 	p.out = bufio.NewReaderSize(p.outR, stdoutBuffer)
 	go p.stderr.readFrom(p.errR)
@@ -303,7 +306,7 @@ func (p *persistentProc) retire(log zerolog.Logger) {
 func (p *persistentProc) sweep(log zerolog.Logger) {
 	killGroup(p.pid)
 	<-p.exited // SIGKILLed: reaped at once
-	killLeftovers(p.pid, p.marker, log)
+	killLeftovers(p.pids, p.marker, log)
 	select {
 	case <-p.stderr.done:
 	case <-time.After(pipeGrace):

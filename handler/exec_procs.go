@@ -98,15 +98,12 @@ type markedProc struct {
 // when the host is busy).
 const settleLimit = 5 * time.Second
 
-// findMarked lists the processes whose run marker satisfies match. With
-// after > 0 only processes started after pid after are read: pids grow
-// until they wrap around (which is checked), so that looking for what one
-// run left behind reads the few pids allocated since, not all of /proc.
-// A process whose environment cannot be told yet (it is in the middle of
+// findMarked lists the processes in window w whose run marker satisfies
+// match. A process whose environment cannot be told yet (it is in the middle of
 // an execve) is read again until it can, for up to settleLimit; those still
 // unsettled then are returned apart.
-func findMarked(after int, match func(marker string) bool) (found []markedProc, unsettled []int) {
-	found, unsettled = readMarked(candidatePids(after), match)
+func findMarked(w pidWindow, match func(marker string) bool) (found []markedProc, unsettled []int) {
+	found, unsettled = readMarked(w.candidates(), match)
 	deadline := time.Now().Add(settleLimit)
 	for wait := 100 * time.Microsecond; len(unsettled) > 0 && time.Now().Before(deadline); wait = min(2*wait, 50*time.Millisecond) {
 		time.Sleep(wait) // polling /proc: the kernel offers no event for an execve's end
@@ -134,46 +131,6 @@ func readMarked(pids []int, match func(marker string) bool) (found []markedProc,
 		found = append(found, markedProc{pid: pid, marker: m, command: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))})
 	}
 	return found, unsettled
-}
-
-// maxPidRange is how many pids after a run's handler are tried one by one
-// before listing /proc is cheaper.
-const maxPidRange = 512
-
-// candidatePids lists the pids that may belong to processes started after
-// pid after (all processes with after 0), without this process.
-func candidatePids(after int) []int {
-	self := os.Getpid()
-	last := 0
-	if after > 0 {
-		if b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err == nil {
-			last, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		}
-	}
-	var pids []int
-	if last >= after && last-after <= maxPidRange && after > 0 {
-		for pid := after + 1; pid <= last; pid++ {
-			if pid != self {
-				pids = append(pids, pid) // a thread's id too: isProcess tells
-			}
-		}
-		return pids
-	}
-	if last < after {
-		after = 0 // pids wrapped around (or unknown): all of them
-	}
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil
-	}
-	names, _ := d.Readdirnames(-1)
-	_ = d.Close()
-	for _, name := range names {
-		if pid, err := strconv.Atoi(name); err == nil && pid > after && pid != self {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }
 
 // isProcess tells a process from a thread of one: /proc/TID is there for
@@ -213,16 +170,16 @@ func markerIn(environ []byte) (string, bool) {
 // forked a moment before, so each scan after a kill looks for new ones.
 const maxKillRounds = 10
 
-// killMarked kills every process whose run marker satisfies match (after
-// as for findMarked), scanning again after each kill until a scan finds
+// killMarked kills every process in window w whose run marker satisfies
+// match, scanning again after each kill until a scan finds
 // no new one; before each scan it calls before with the round's number.
 // It returns the processes killed, and the pids whose environment could
 // not be told by the last scan.
-func killMarked(after int, match func(marker string) bool, before func(round int)) (killed []markedProc, unsettled []int) {
+func killMarked(w pidWindow, match func(marker string) bool, before func(round int)) (killed []markedProc, unsettled []int) {
 	seen := map[int]bool{}
 	for round := 0; round < maxKillRounds; round++ {
 		var found []markedProc
-		found, unsettled = findMarked(after, match)
+		found, unsettled = findMarked(w, match)
 		before(round)
 		fresh := 0
 		for _, p := range found {
@@ -243,10 +200,12 @@ func killMarked(after int, match func(marker string) bool, before func(round int
 
 // killLeftovers kills what a run left running: its process group and every
 // process carrying its marker (children that left the group). Each killed
-// process is logged. handlerPid is the run's handler (and process group).
-func killLeftovers(handlerPid int, marker string, log zerolog.Logger) {
+// process is logged. w is the window of the run's handler, whose pid is
+// the run's process group.
+func killLeftovers(w pidWindow, marker string, log zerolog.Logger) {
+	handlerPid := w.first
 	killedGroup := false
-	killed, unsettled := killMarked(handlerPid-1, func(m string) bool { return m == marker }, func(int) {
+	killed, unsettled := killMarked(w, func(m string) bool { return m == marker }, func(int) {
 		killedGroup = syscall.Kill(-handlerPid, syscall.SIGKILL) == nil || killedGroup
 	})
 	for _, p := range killed {
@@ -274,7 +233,7 @@ func logUnsettled(pids []int, log zerolog.Logger) {
 // consumers, this one or another of the same virtual host, are left alone.
 // It returns how many processes it killed.
 func KillOrphaned(vhost string, log zerolog.Logger) int {
-	orphans, unsettled := killMarked(0, func(m string) bool {
+	orphans, unsettled := killMarked(allPids, func(m string) bool {
 		owner, ok := orphanOwner(m, vhost)
 		return ok && !alive(owner)
 	}, func(int) {})

@@ -45,7 +45,9 @@ func startReexec(t *testing.T, execs int, marker string) *exec.Cmd {
 // empty).
 func TestFindMarkedDuringExec(t *testing.T) {
 	marker := newRunMarker("flake-test")
+	w := pidsBeforeStart()
 	pid := startReexec(t, 300, marker).Process.Pid
+	w = w.startedAs(pid)
 	scans, misses := 0, 0
 	for {
 		comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
@@ -53,7 +55,7 @@ func TestFindMarkedDuringExec(t *testing.T) {
 			break // done exec'ing
 		}
 		scans++
-		found, unsettled := findMarked(pid-1, func(m string) bool { return m == marker })
+		found, unsettled := findMarked(w, func(m string) bool { return m == marker })
 		if len(unsettled) > 0 {
 			t.Fatalf("scan %d: pids %v still unsettled after %v", scans, unsettled, settleLimit)
 		}
@@ -80,6 +82,7 @@ func hasPid(ps []markedProc, pid int) bool {
 // sweep catches it at.
 func TestKillLeftoversDuringExec(t *testing.T) {
 	for i := 0; i < 20; i++ {
+		w := pidsBeforeStart()
 		handler := exec.Command("true")
 		handler.SysProcAttr = handlerSysProcAttr()
 		if err := handler.Run(); err != nil {
@@ -88,7 +91,7 @@ func TestKillLeftoversDuringExec(t *testing.T) {
 		marker := newRunMarker("flake-test")
 		leftover := startReexec(t, 100000, marker)
 		var logs bytes.Buffer
-		killLeftovers(handler.Process.Pid, marker, zerolog.New(&logs))
+		killLeftovers(w.startedAs(handler.Process.Pid), marker, zerolog.New(&logs))
 		waited := make(chan error, 1)
 		go func() { waited <- leftover.Wait() }()
 		select {
@@ -139,5 +142,54 @@ func TestEmptyEnvironState(t *testing.T) {
 				t.Fatalf("emptyEnvironState = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPidWindowWrap: the pids after a handler's are enough to look at
+// only while the pids allocated since cannot have reached pid_max.
+func TestPidWindowWrap(t *testing.T) {
+	w := pidWindow{first: 30000, forks: 1000, inUse: 500}
+	for _, tc := range []struct {
+		name     string
+		w        pidWindow
+		forksNow uint64
+		pidMax   int
+		want     bool
+	}{
+		{"a few forks since", w, 1100, 32768, false},
+		{"just short of pid_max", w, 1000 + 2267, 32768, false},
+		{"enough forks to reach pid_max", w, 1000 + 2268, 32768, true},
+		{"a large pid_max", w, 1_000_000, 4194304, false},
+		{"forks not known then", pidWindow{first: 300, inUse: 500}, 1100, 32768, true},
+		{"tasks not known then", pidWindow{first: 300, forks: 1000}, 1100, 32768, true},
+		{"forks not known now", w, 0, 32768, true},
+		{"pid_max not known", w, 1100, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.w.mayHaveWrapped(tc.forksNow, tc.pidMax); got != tc.want {
+				t.Fatalf("mayHaveWrapped(%d, %d) = %v, want %v", tc.forksNow, tc.pidMax, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestProcCounts: the fork count and the task count are read from
+// /proc/stat and /proc/loadavg as the kernel writes them.
+func TestProcCounts(t *testing.T) {
+	stat := "cpu  10 0 5 100 0 0 0 0 0 0\nintr 12 0 1\nctxt 99\nbtime 1764540000\nprocesses 453492\nprocs_running 3\n"
+	if got := parseForkCount([]byte(stat)); got != 453492 {
+		t.Errorf("parseForkCount = %d, want 453492", got)
+	}
+	if got := parseForkCount([]byte("cpu 1 2 3\n")); got != 0 {
+		t.Errorf("parseForkCount without the line = %d, want 0", got)
+	}
+	if got := parseTaskCount([]byte("13.07 11.52 11.65 12/569 314\n")); got != 569 {
+		t.Errorf("parseTaskCount = %d, want 569", got)
+	}
+	if got := parseTaskCount([]byte("13.07 11.52\n")); got != 0 {
+		t.Errorf("parseTaskCount of a short line = %d, want 0", got)
+	}
+	if forkCount() == 0 || taskCount() == 0 {
+		t.Fatalf("forkCount = %d, taskCount = %d on this host; want both > 0", forkCount(), taskCount())
 	}
 }

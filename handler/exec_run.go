@@ -21,9 +21,10 @@ const pipeGrace = time.Second
 type handlerRun struct {
 	cmd    *exec.Cmd
 	marker string
-	stdin  *os.File // the consumer's end of the handler's stdin
-	outR   *os.File // the consumer's end of stdout
-	errR   *os.File // the consumer's end of stderr
+	pids   pidWindow // where its processes are
+	stdin  *os.File  // the consumer's end of the handler's stdin
+	outR   *os.File  // the consumer's end of stdout
+	errR   *os.File  // the consumer's end of stderr
 	stdout *capturedOutput
 	stderr *stderrLog
 	waited chan error
@@ -49,6 +50,7 @@ func (h *Exec) start(call *Call, log zerolog.Logger) (*handlerRun, error) {
 	r.cmd.Env = append(append(make([]string, 0, len(base)+5), base...), runEnv(call, r.marker)...)
 	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = p[0], p[3], p[5]
 	r.cmd.SysProcAttr = handlerSysProcAttr()
+	r.pids = pidsBeforeStart()
 	err = startPinned(r.cmd)
 	closeAll(p[0], p[3], p[5]) // the handler's ends: it holds them now
 	if err != nil {
@@ -146,7 +148,7 @@ func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 // to the end, or for pipeGrace when something that escaped holds it open.
 func (r *handlerRun) finish(log zerolog.Logger) {
 	_ = r.stdin.Close()
-	killLeftovers(r.cmd.Process.Pid, r.marker, log)
+	killLeftovers(r.pids.startedAs(r.cmd.Process.Pid), r.marker, log)
 	grace := time.NewTimer(pipeGrace)
 	defer grace.Stop()
 	for _, done := range []chan struct{}{r.stdout.done, r.stderr.done} {
