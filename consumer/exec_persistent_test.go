@@ -121,7 +121,7 @@ func wantUnexpectedLogged(t *testing.T, h *harness, r wire.Response, inLog strin
 	if r.Success || r.Message != wire.MessageUnexpectedError {
 		t.Fatalf("reply = %+v %s, want the unexpected error", r, r.Data)
 	}
-	testutil.WaitFor(t, "the log to say "+inLog, 10*time.Second, func() bool { return strings.Contains(h.logs.String(), inLog) })
+	testutil.WaitFor(t, "the log to say "+inLog, 30*time.Second, func() bool { return strings.Contains(h.logs.String(), inLog) })
 }
 
 func TestPersistentServesFromOneWarmProcess(t *testing.T) {

@@ -65,7 +65,7 @@ func TestPythonHelperThroughTheBroker(t *testing.T) {
 	if r.Success || r.Message != wire.MessageUnexpectedError || string(r.Data) != "null" {
 		t.Fatalf("reply to an exception = %+v %s, want the unexpected error", r, r.Data)
 	}
-	testutil.WaitFor(t, "the traceback in the log", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "the traceback in the log", 30*time.Second, func() bool {
 		return strings.Contains(h.logs.String(), "RuntimeError: raised-by-the-handler")
 	})
 	if got := pidOf(t, h.call(c, "dx_h", map[string]any{})); got != pid {
@@ -76,7 +76,7 @@ func TestPythonHelperThroughTheBroker(t *testing.T) {
 		t.Errorf("a request that prints served by %d, want the same process %d", got, pid)
 	}
 	for _, s := range []string{"printed-by-the-handler", "written-to-sys.stdout", "echoed-by-a-child"} {
-		testutil.WaitFor(t, s+" in the log", 10*time.Second, func() bool { return strings.Contains(h.logs.String(), s) })
+		testutil.WaitFor(t, s+" in the log", 30*time.Second, func() bool { return strings.Contains(h.logs.String(), s) })
 	}
 	if got := pidOf(t, h.call(c, "dx_h", map[string]any{})); got != pid {
 		t.Errorf("after a print served by %d, want the same process %d", got, pid)

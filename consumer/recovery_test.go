@@ -92,7 +92,7 @@ func TestWedgedDispatcherStopsWatchdogPings(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		select {
 		case <-pings:
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("no watchdog ping from a healthy consumer")
 		}
 	}
@@ -115,7 +115,7 @@ func TestWedgedDispatcherStopsWatchdogPings(t *testing.T) {
 	close(wedge)
 	select {
 	case <-pings:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("pings did not resume once the dispatcher recovered")
 	}
 	cancel()

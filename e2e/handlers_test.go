@@ -98,7 +98,7 @@ func TestHandlersFloodingStdout(t *testing.T) {
 	if peak > 400<<10 {
 		t.Errorf("peak RSS %d MiB, want at most 400 MiB", peak>>10)
 	}
-	testutil.WaitFor(t, "10 log lines saying the handler wrote too much", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "10 log lines saying the handler wrote too much", 30*time.Second, func() bool {
 		return strings.Count(p.stderr.String(), "wrote more than 16777216 bytes") == 10
 	})
 }
@@ -120,7 +120,7 @@ printf '{"success":true,"message":"done","data":{}}'
 		t.Fatalf("%d of 100 answered with success", ok)
 	}
 	pid := p.cmd.Process.Pid
-	testutil.WaitFor(t, "the log to settle", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "the log to settle", 60*time.Second, func() bool {
 		t0 := cpuTicks(t, pid)
 		time.Sleep(200 * time.Millisecond) // a measuring interval, not synchronisation
 		return cpuTicks(t, pid)-t0 <= 2
@@ -170,7 +170,7 @@ func TestSIGKILLNeverOverlapsARerun(t *testing.T) {
 		return len(m) >= 10
 	})
 	first.signal(t, syscall.SIGKILL)
-	first.wait(t, 10*time.Second)
+	first.wait(t, 30*time.Second)
 	second := w.start("WORKDIR="+work, "HANDLER_SLEEP=0.1")
 	ok := collect(t, c, ws)
 	runs := strings.Split(strings.TrimSpace(mustReadOrEmpty(work+"/runs")), "\n")

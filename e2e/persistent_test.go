@@ -120,11 +120,11 @@ func TestPersistentHandlersDieWithASIGKILLedConsumer(t *testing.T) {
 		t.Fatalf("%d processes carry the consumer's run marker, want the 3 handlers and their children", len(m))
 	}
 	p.signal(t, syscall.SIGKILL)
-	p.wait(t, 10*time.Second)
+	p.wait(t, 30*time.Second)
 	for _, pid := range pids {
-		testutil.WaitFor(t, "persistent process "+strconv.Itoa(pid)+" to die with the consumer", 10*time.Second, func() bool { return gone(pid) })
+		testutil.WaitFor(t, "persistent process "+strconv.Itoa(pid)+" to die with the consumer", 30*time.Second, func() bool { return gone(pid) })
 	}
-	testutil.WaitFor(t, "no process with the killed consumer's run marker", 10*time.Second, func() bool { return len(markedBy(p.pid())) == 0 })
+	testutil.WaitFor(t, "no process with the killed consumer's run marker", 30*time.Second, func() bool { return len(markedBy(p.pid())) == 0 })
 }
 
 // TestSIGHUPReplacesPersistentHandlers: SIGHUP gives new requests new

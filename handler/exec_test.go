@@ -41,7 +41,7 @@ func waitGone(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !gone(pid); {
+	for deadline := time.Now().Add(30 * time.Second); !gone(pid); {
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d the handler left running is still there", pid)
 		}
