@@ -1,0 +1,94 @@
+package gui
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store"
+)
+
+// pairView is what the pair page shows.
+type pairView struct {
+	page
+	Row         rowView
+	Queue       string
+	User        string
+	RespondedAt string
+	Request     payloadView
+	Response    *payloadView // nil while awaiting
+	Traceback   string
+	// EventsURL reports the response of an awaiting pair.
+	EventsURL string
+}
+
+// payloadView is a payload as a tree and as indented text.
+type payloadView struct {
+	Tree   Node
+	Parsed bool // false: the payload is not JSON; Raw shows it as it is
+	Raw    string
+	Masked int // how many values are masked
+}
+
+func (g *gui) pair(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get(store.ParamCorrelationID)
+	if id == "" {
+		seeOther(w, "./")
+		return
+	}
+	p, ok, err := g.st.Get(r.Context(), id)
+	if err != nil {
+		g.storeFailed(w, r, err)
+		return
+	}
+	if !ok {
+		v := errorView{page: g.newPage("No such request", "pair"), Status: http.StatusNotFound,
+			Detail: "No request with the correlation id " + id + " is stored (it may be older than the retention time, or not shipped yet)."}
+		g.write(w, r, http.StatusNotFound, "error", v)
+		return
+	}
+	g.write(w, r, http.StatusOK, "pair", g.pairView(p))
+}
+
+// pairView prepares a pair for its page.
+func (g *gui) pairView(p store.Pair) pairView {
+	req := p.Request
+	v := pairView{
+		page:    g.newPage(req.CorrelationID+" · RPC log", "pair"),
+		Row:     g.rowOf(p, store.Filter{}, g.opts.Now()),
+		Queue:   req.QueueName,
+		User:    req.RabbitMQUsername,
+		Request: payloadOf(req.RequestPayload),
+	}
+	if p.Response == nil {
+		v.EventsURL = eventsURL(store.Filter{CorrelationID: req.CorrelationID}, req.ID, []string{req.CorrelationID})
+		return v
+	}
+	resp := payloadOf(p.Response.ResponsePayload)
+	v.Response = &resp
+	v.RespondedAt = p.Response.CreatedAt.In(g.opts.Location).Format(timeLayout)
+	if tb := p.Response.Traceback; tb != nil {
+		v.Traceback = strings.TrimRight(*tb, "\n")
+	}
+	return v
+}
+
+func payloadOf(raw json.RawMessage) payloadView {
+	pv := payloadView{Raw: PrettyJSON(raw)}
+	if tree, err := ParseTree(raw); err == nil {
+		pv.Tree, pv.Parsed = tree, true
+		pv.Masked = countMasked(tree)
+	}
+	return pv
+}
+
+func countMasked(n Node) int {
+	c := 0
+	if n.Masked {
+		c++
+	}
+	for _, ch := range n.Children {
+		c += countMasked(ch)
+	}
+	return c
+}
