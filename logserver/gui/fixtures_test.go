@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -67,7 +68,7 @@ var fixtures = []fixture{
 		`{"chance_percentage": 140, "favourite_food": "pears"}`,
 		`{"success": false, "message": "Request validation failed", "data": {"errors": [{"location": ["chance_percentage"], "message": "must be <= 100", "type": "maximum"}]}}`, "", 3 * time.Millisecond},
 	{"1c7e3b9d-5a20-4e6f-a3c8-9d0b2e4f6a81", "servers", "dx_delete_server", "consumer-02",
-		`{"server_id": 48177}`,
+		`{"server_id": 48177, "api_key": "*****", "options": {"wipe_disks": true, "notify": ["ops@example.com"], "grace_period_s": 300}}`,
 		`{"success": false, "message": "An unexpected error occurred", "data": null}`, traceback, 212 * time.Millisecond},
 	{"72d5c0e8-1f4a-4b3d-9e26-8a7c5d3b1f09", "trees", "dx_create_tree", "consumer-01",
 		`{"species": "oak", "height_m": 3.5, "location": {"lat": 52.37, "lon": 4.89}}`,
@@ -141,3 +142,8 @@ func newSeeded(t *testing.T) (*memory.Store, *clock) {
 
 // corr is the correlation id of fixture n (from 1).
 func corr(n int) string { return fixtures[n-1].Corr }
+
+// basic is the credentials part of a basic Authorization header.
+func basic(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+}

@@ -13,7 +13,7 @@ import (
 const MaskedValue = "*****"
 
 // openDepth: containers nested deeper than this start collapsed.
-const openDepth = 2
+const openDepth = 4
 
 // openSize: containers with more members than this start collapsed.
 const openSize = 40
