@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -264,6 +265,30 @@ func TestBrowser(t *testing.T) {
 		until(`document.querySelector("#request .json").textContent.includes(`+jsString(xssPayload)+`)`),
 		until(`document.querySelector(".pair-head .message").textContent === "Noted <img src=x onerror=alert(2)>"`),
 		until(`document.querySelectorAll("script").length === 1 && document.querySelectorAll("img").length === 1`),
+	)
+
+	b.step(t, "without JavaScript: filter, page and open a pair",
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}),
+		chromedp.Navigate(srv.URL+"/?limit=5"),
+		chromedp.WaitVisible(chromedp.CSS("#rows tr")),
+		until(`document.getElementById("live").hidden`), // the live view needs the script
+		chromedp.SetValue(chromedp.CSS(`input[name="virtual_host_name"]`), "trees"),
+		loads(chromedp.Click(chromedp.CSS(`.actions button[type="submit"]`))),
+		rowsAre(corrs(11, 10, 8, 6, 5)...),
+		loads(chromedp.Click(chromedp.CSS(`a.older`))),
+		rowsAre(corrs(3, 1)...),
+		loads(chromedp.Click(chromedp.CSS(`#rows td.corr a`))),
+		chromedp.WaitVisible(chromedp.CSS(`#request .json details[open]`)),
+		chromedp.Click(chromedp.CSS(`#request .json summary`)), // <details> folds without JavaScript
+		until(`!document.querySelector("#request .json details").open`),
+		until(`document.querySelector("button.copy").hidden`),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return err
+		}),
 	)
 
 	b.step(t, "open the live view",

@@ -23,6 +23,10 @@ const maxWatch = 100
 // comment, so that proxies keep it open and a closed browser is noticed.
 const keepAliveEvery = 15 * time.Second
 
+// countsEvery: the counts, a query over every matching record, are sent
+// at most this often (the store may hold millions of records).
+const countsEvery = 2 * time.Second
+
 // retryMillis tells the browser how soon to reconnect a broken stream.
 const retryMillis = 3000
 
@@ -109,6 +113,10 @@ type stream struct {
 	filter store.Filter // without After
 	after  int64        // the newest request ID sent
 	watch  map[string]bool
+	// countsDue says the counts changed since they were last sent, at
+	// countsAt.
+	countsDue bool
+	countsAt  time.Time
 }
 
 // poll sends what changed since the last poll and says whether it sent
@@ -148,8 +156,9 @@ func (s *stream) poll(ctx context.Context) (bool, error) {
 			sent = true
 		}
 	}
-	if !sent {
-		return false, nil
+	s.countsDue = s.countsDue || sent
+	if !s.countsDue || time.Since(s.countsAt) < countsEvery {
+		return sent, nil
 	}
 	counts, err := s.g.st.Counts(ctx, s.filter)
 	if err != nil {
@@ -160,6 +169,7 @@ func (s *stream) poll(ctx context.Context) (bool, error) {
 		data[string(o)] = counts[o]
 		data["total"] += counts[o]
 	}
+	s.countsDue, s.countsAt = false, time.Now()
 	return true, writeEvent(s.w, eventCounts, "", data)
 }
 
