@@ -33,6 +33,11 @@ type Options struct {
 	// PollInterval is how often each open live view asks the store for new
 	// records. Zero: DefaultPollInterval.
 	PollInterval time.Duration
+	// Stop, once closed, ends every live view's event stream (browsers
+	// reconnect by themselves), so that a graceful shutdown does not wait
+	// for them: close it from http.Server.RegisterOnShutdown. Nil: a stream
+	// ends only when its browser goes away.
+	Stop <-chan struct{}
 	// LogError receives the errors of the store that a page could not be
 	// drawn for, so that the server can log them. Nil: they are dropped
 	// (the page says that the store failed).

@@ -124,7 +124,7 @@ func (g *gui) listView(r *http.Request, q store.Query) (listView, error) {
 	if q.Before != 0 {
 		v.NewerURL = listURL(q.Filter, 0, q.Limit)
 	} else {
-		var newest int64
+		newest := q.Filter.After // an empty page: only what arrives later
 		if len(page.Pairs) > 0 {
 			newest = page.Pairs[0].Request.ID
 		}

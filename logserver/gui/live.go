@@ -48,7 +48,7 @@ type rowEvent struct {
 // events streams, as server-sent events, the pairs that match the query's
 // filter and arrive after its "after" ID (or the browser's Last-Event-ID),
 // and the responses of the watched awaiting pairs. It polls the store every
-// PollInterval until the browser goes away.
+// PollInterval until the browser goes away or Options.Stop is closed.
 func (g *gui) events(w http.ResponseWriter, r *http.Request) {
 	q, err := store.ParseQuery(r.URL.Query())
 	if err != nil {
@@ -100,6 +100,8 @@ func (g *gui) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-g.opts.Stop:
 			return
 		case <-tick.C:
 		}

@@ -86,7 +86,8 @@ func next(t *testing.T, ch <-chan sse) sse {
 func TestLiveEvents(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	st, clk := newSeeded(t)
-	srv := httptest.NewServer(New(st, Options{Now: clk.Now, PollInterval: 10 * time.Millisecond}))
+	stop := make(chan struct{})
+	srv := httptest.NewServer(New(st, Options{Now: clk.Now, PollInterval: 10 * time.Millisecond, Stop: stop}))
 	defer srv.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -128,7 +129,9 @@ func TestLiveEvents(t *testing.T) {
 	}
 
 	// A reconnecting browser resumes after its Last-Event-ID.
-	resumed := subscribe(ctx, t, client, srv.URL+"/events?after=3", "14")
+	resumedCtx, leave := context.WithCancel(ctx)
+	defer leave()
+	resumed := subscribe(resumedCtx, t, client, srv.URL+"/events?after=3", "14")
 	addFixture(t, st, fixture{Corr: "newest", VHost: "trees", Exchange: "dx_create_tree", Host: "h", Request: `{}`})
 	if ev = next(t, resumed); ev.Event != eventPair || ev.ID != "15" {
 		t.Fatalf("resumed stream: first event %+v, want pair 15", ev)
@@ -144,10 +147,25 @@ func TestLiveEvents(t *testing.T) {
 		t.Errorf("events?outcome=done: %d, want 400", resp.StatusCode)
 	}
 
-	// The streams end when the browser goes away.
-	cancel()
-	for range events {
-	}
-	for range resumed {
+	// A stream ends when its browser goes away, and when the server stops.
+	leave()
+	ends(t, "the stream of a browser that left", resumed)
+	close(stop)
+	ends(t, "a stream when the server stops", events)
+}
+
+// ends waits for a stream to end, failing the test after a deadline.
+func ends(t *testing.T, what string, ch <-chan sse) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s did not end within 10 s", what)
+		}
 	}
 }
