@@ -308,6 +308,7 @@ func TestPairPage(t *testing.T) {
 		"/nope":                     http.StatusNotFound,
 		"/static/style.css":         http.StatusOK,
 		"/static/favicon.svg":       http.StatusOK,
+		"/favicon.ico":              http.StatusSeeOther,
 	} {
 		if status, _, _ := get(t, srv, path); status != want {
 			t.Errorf("%s: %d, want %d", path, status, want)

@@ -55,16 +55,7 @@ func (g *gui) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	s := stream{g: g, w: w, filter: q.Filter, after: q.Filter.After, watch: map[string]bool{}}
-	s.filter.After = 0
-	if id, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id > s.after {
-		s.after = id
-	}
-	for _, id := range r.URL.Query()[paramWatch] {
-		if len(s.watch) < maxWatch {
-			s.watch[id] = true
-		}
-	}
+	s := g.newStream(w, r, q.Filter)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 	h := w.Header()
@@ -76,33 +67,57 @@ func (g *gui) events(w http.ResponseWriter, r *http.Request) {
 		g.opts.LogError(r, fmt.Errorf("live view: %w", err))
 		return
 	}
-	ctx := r.Context()
-	tick := time.NewTicker(g.opts.PollInterval)
+	if err := s.run(r.Context(), rc.Flush); err != nil {
+		g.opts.LogError(r, fmt.Errorf("live view: %w", err))
+	}
+}
+
+// newStream prepares the live view of one browser: its filter, where it
+// resumes and the awaiting pairs it watches.
+func (g *gui) newStream(w io.Writer, r *http.Request, f store.Filter) *stream {
+	s := &stream{g: g, w: w, filter: f, after: f.After, watch: map[string]bool{}}
+	s.filter.After = 0
+	if id, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id > s.after {
+		s.after = id
+	}
+	for _, id := range r.URL.Query()[paramWatch] {
+		if len(s.watch) < maxWatch {
+			s.watch[id] = true
+		}
+	}
+	return s
+}
+
+// run polls until the browser goes away (ctx) or the server stops; it
+// returns the store's error, after which the browser reconnects from its
+// Last-Event-ID.
+func (s *stream) run(ctx context.Context, flush func() error) error {
+	tick := time.NewTicker(s.g.opts.PollInterval)
 	defer tick.Stop()
 	quiet := time.Now()
 	for {
 		sent, err := s.poll(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
-				g.opts.LogError(r, fmt.Errorf("live view: %w", err))
+			if ctx.Err() != nil {
+				return nil
 			}
-			return // the browser reconnects, from its Last-Event-ID
+			return err
 		}
 		if !sent && time.Since(quiet) >= keepAliveEvery {
-			_, _ = io.WriteString(w, ": keep-alive\n\n")
+			_, _ = io.WriteString(s.w, ": keep-alive\n\n")
 			sent = true
 		}
 		if sent {
 			quiet = time.Now()
-			if rc.Flush() != nil {
-				return
+			if flush() != nil {
+				return nil // the browser went away
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-g.opts.Stop:
-			return
+			return nil
+		case <-s.g.opts.Stop:
+			return nil
 		case <-tick.C:
 		}
 	}
