@@ -35,7 +35,8 @@ type formView struct {
 	Hostname      string
 	Outcomes      []outcomeOption
 	Since, Until  string // datetime-local values
-	Limit         int
+	// Limit is the page size when it is not store.DefaultLimit, else 0.
+	Limit int
 }
 
 type outcomeOption struct {
@@ -158,7 +159,9 @@ func (g *gui) formOf(q store.Query, raw map[string][]string) formView {
 	fv := formView{
 		CorrelationID: f.CorrelationID, Prefix: f.CorrelationPrefix,
 		VirtualHost: f.VirtualHost, Exchange: f.Exchange, Hostname: f.Hostname,
-		Limit: q.Limit,
+	}
+	if q.Limit != store.DefaultLimit {
+		fv.Limit = q.Limit
 	}
 	if !f.Since.IsZero() {
 		fv.Since = f.Since.In(g.opts.Location).Format(inputLayout)
