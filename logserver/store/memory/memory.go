@@ -25,6 +25,9 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 	lastID int64
+	// latest is the newest request CreatedAt given out: CreatedAt never
+	// decreases as ID grows, even if the clock steps back.
+	latest time.Time
 	// pairs holds every pair in arrival order (ascending Request.ID).
 	pairs  []*store.Pair
 	byCorr map[string]*store.Pair
@@ -45,7 +48,9 @@ func NewWithClock(now func() time.Time) *Store {
 }
 
 // AddRequest stores a request; an identical repeat is a no-op and a
-// different record with the same correlation id is store.ErrConflict.
+// different record with the same correlation id is store.ErrConflict. Its
+// CreatedAt is the clock's time, or the previous request's if that is
+// later (a clock stepped back).
 func (s *Store) AddRequest(_ context.Context, r wire.LogRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,9 +64,10 @@ func (s *Store) AddRequest(_ context.Context, r wire.LogRequest) error {
 		return store.ErrConflict
 	}
 	s.lastID++
+	s.latest = later(s.latest, s.now().UTC())
 	r.RequestPayload = clone(r.RequestPayload)
 	p := &store.Pair{
-		Request: store.Request{LogRequest: r, ID: s.lastID, CreatedAt: s.now().UTC()},
+		Request: store.Request{LogRequest: r, ID: s.lastID, CreatedAt: s.latest},
 		Outcome: store.OutcomeAwaiting,
 	}
 	s.pairs = append(s.pairs, p)
@@ -202,6 +208,13 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.pairs, s.byCorr = nil, nil
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // matches says whether p passes every set field of f.

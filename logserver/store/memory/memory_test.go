@@ -250,6 +250,23 @@ func TestPairFields(t *testing.T) {
 	}
 }
 
+func TestClockSteppedBack(t *testing.T) {
+	ctx := context.Background()
+	times := []time.Time{t0, t0.Add(time.Hour), t0, t0.Add(2 * time.Hour)}
+	i := 0
+	s := NewWithClock(func() time.Time { i++; return times[i-1] })
+	want := []time.Time{t0, t0.Add(time.Hour), t0.Add(time.Hour), t0.Add(2 * time.Hour)}
+	for n, w := range want {
+		id := fmt.Sprintf("c%d", n)
+		if err := s.AddRequest(ctx, req(id, "v", "x", "h")); err != nil {
+			t.Fatal(err)
+		}
+		if p, _, _ := s.Get(ctx, id); !p.Request.CreatedAt.Equal(w) {
+			t.Errorf("request %d stored at %s, want %s (never before an earlier request)", n+1, p.Request.CreatedAt, w)
+		}
+	}
+}
+
 func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	s := NewWithClock(tick())
