@@ -2,8 +2,7 @@
 # Installs and starts what the project's commands need on a Debian 12
 # machine: a Go toolchain and a C compiler (the race detector, the package's
 # binaries), a running RabbitMQ on 127.0.0.1:5672 (guest/guest), python3 for
-# the example handler, stunnel4 for the TLS tests and chromium for the
-# browser tests. With the argument
+# the example handler and stunnel4 for the TLS tests. With the argument
 # `build`, only what building needs (make deb). Safe to run again: it only
 # does what is missing. README.md ("What the commands change") lists it all.
 set -euo pipefail
@@ -71,17 +70,13 @@ if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   echo "ensure-deps: installing stunnel4 (TLS tests)" >&2
   apt_install stunnel4
 fi
-if ! command -v chromium >/dev/null; then
-  echo "ensure-deps: installing chromium (the log server GUI's browser tests drive it headless)" >&2
-  apt_install chromium
-fi
 
 if ! command -v man >/dev/null || ! command -v groff >/dev/null; then
   echo "ensure-deps: installing man-db and groff (the man page tests render every page as lintian does)" >&2
   apt_install man-db groff
 fi
 if ! command -v chromium >/dev/null; then
-  echo "ensure-deps: installing chromium (the docs server's real-browser test)" >&2
+  echo "ensure-deps: installing chromium (the real-browser tests of the docs server and the log server's web interface)" >&2
   apt_install chromium
 fi
 
