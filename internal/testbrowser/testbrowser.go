@@ -29,7 +29,7 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
 	path, err := exec.LookPath(Binary)
 	if err != nil {
-		t.Fatalf("%s not found (scripts/ensure-deps.sh installs it): %v", Binary, err)
+		t.Fatalf("%s not found: run `make deps` (scripts/ensure-deps.sh installs it): %v", Binary, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),

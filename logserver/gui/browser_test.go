@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,28 +17,15 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbrowser"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
-
-// screenshotsEnv, set to 1, makes the browser test write the screenshots
-// that docs/ shows.
-const screenshotsEnv = "UPDATE_SCREENSHOTS"
 
 // stepTimeout bounds one browser step.
 const stepTimeout = 20 * time.Second
 
-// findChromium returns the path of Debian's chromium, failing the test
-// when it is not installed.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium not found: run `make deps` (scripts/ensure-deps.sh installs Debian's chromium) for the browser tests")
-	return ""
-}
+// browserTimeout bounds the whole browser test.
+const browserTimeout = 3 * time.Minute
 
 // browser is a headless chromium tab with what it reported: dialogs
 // (alert, confirm) and uncaught JavaScript exceptions.
@@ -54,33 +39,9 @@ type browser struct {
 // newBrowser starts a fresh headless chromium for the test.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(findChromium(t)),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1360, 900),
-	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // chromium refuses its sandbox as root
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
-	b := &browser{ctx: ctx}
-	if err := chromedp.Listen(ctx, b.record); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	b := &browser{ctx: testbrowser.New(t, browserTimeout)}
+	if err := chromedp.Listen(b.ctx, b.record); err != nil {
+		t.Fatalf("listen to chromium: %v", err)
 	}
 	return b
 }
@@ -177,17 +138,7 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if os.Getenv(screenshotsEnv) != "1" {
-		return
-	}
-	path := filepath.Join("..", "..", "docs", "images", name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatalf("write screenshot: %v", err)
-	}
-	t.Logf("wrote %s", path)
+	testbrowser.Screenshot(t, filepath.Join("..", "..", "docs", "images", name), png)
 }
 
 func TestBrowser(t *testing.T) {
