@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -76,6 +77,23 @@ func (ls *logServer) list(query string) (api.ListResponse, error) {
 	}
 	var page api.ListResponse
 	return page, json.NewDecoder(resp.Body).Decode(&page)
+}
+
+// page is the web interface's page at path.
+func (ls *logServer) page(path string) string {
+	ls.t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+ls.addr+path, nil)
+	req.SetBasicAuth("operator", ls.password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ls.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		ls.t.Fatalf("GET %s: %s, %v", path, resp.Status, err)
+	}
+	return string(b)
 }
 
 // total is the number of pairs stored, or -1 when the server does not
@@ -155,6 +173,10 @@ func TestLogServerEndToEnd(t *testing.T) {
 	page, err := ls.list("limit=1")
 	if err != nil || fmt.Sprint(page.Counts) != fmt.Sprintf("map[awaiting:0 error:0 failure:0 success:%d]", calls) {
 		t.Errorf("counts %v, %v", page.Counts, err)
+	}
+	// The web interface shows them.
+	if body := ls.page("/"); !strings.Contains(body, fmt.Sprintf(`<b data-count="success">%d</b>`, calls)) || strings.Count(body, `<tr id="pair-`) != store.DefaultLimit {
+		t.Errorf("the web interface does not show %d successes and a page of %d pairs", calls, store.DefaultLimit)
 	}
 	// Nothing was refused and set aside.
 	if b := mustReadOrEmpty(filepath.Join(spool, w.vh.Name, logship.RejectedFile)); b != "" {

@@ -3,22 +3,22 @@ package logserver
 import (
 	"net/http"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/api"
+	"github.com/rs/zerolog"
+
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/gui"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store"
 )
 
-// guiHandler is the GUI served at /.
-//
-// Placeholder until the GUI package is wired in: a page, behind the GUI
-// password, that points at the JSON API.
-func guiHandler(_ store.Store, cfg *config.Config) http.Handler {
-	return api.RequirePassword(cfg.GUIPassword, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("rabbitmq-consumer-log-server: the records are at " + APIBase + "/rpc-requests (JSON)\n"))
-	}))
+// guiHandler is the web interface served at /, behind the GUI password.
+// Closing stop ends its live views, so that a shutdown does not wait for
+// them.
+func guiHandler(st store.Store, cfg *config.Config, log zerolog.Logger, stop <-chan struct{}) http.Handler {
+	return gui.New(st, gui.Options{
+		Password: cfg.GUIPassword,
+		Stop:     stop,
+		LogError: func(r *http.Request, err error) {
+			log.Error().Err(err).Str("path", r.URL.Path).Msg("web interface: cannot read the store")
+		},
+	})
 }

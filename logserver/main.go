@@ -75,11 +75,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger) int {
 		return runner.ExitFailure
 	}
 	opts := api.Options{Token: cfg.APIToken, GUIPassword: cfg.GUIPassword, Logger: log}
-	srv := &http.Server{
-		Handler:           Handler(st, opts, guiHandler(st, cfg)),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newServer(st, cfg, opts, log)
 	retCtx, stopRetention := context.WithCancel(ctx)
 	retained := make(chan struct{})
 	go func() {
