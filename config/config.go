@@ -63,6 +63,9 @@ type Server struct {
 type LogServer struct {
 	BaseURL  string `yaml:"base_url"`
 	APIToken string `yaml:"api_token"`
+	// MetricsListen, when set (host:port, e.g. 127.0.0.1:9419), makes the
+	// shipper serve Prometheus metrics at /metrics on that address.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // VirtualHost is the configuration of one virtual host (one consumer process).
@@ -83,6 +86,10 @@ type VirtualHost struct {
 	FernetKeys KeyList `yaml:"fernet_key"`
 	// Exchanges maps an exchange name (an action) to its settings.
 	Exchanges map[string]Exchange `yaml:"exchanges"`
+	// MetricsListen, when set (host:port, e.g. 127.0.0.1:9420), makes the
+	// virtual host's consumer serve Prometheus metrics at /metrics, and its
+	// log levels at /log-level, on that address.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // Exchange is the configuration of one exchange.

@@ -246,6 +246,30 @@ func (c *Config) complete(doc *yaml.Node) error {
 			return fail("log_server.api_token", "must be set when log_server is")
 		}
 	}
+	listeners := map[string]string{} // address -> key
+	useListen := func(key, addr string) error {
+		if addr == "" {
+			return nil
+		}
+		if err := checkListen(addr); err != nil {
+			return fail(key, err.Error())
+		}
+		if other, dup := listeners[addr]; dup {
+			return fail(key, fmt.Sprintf("%s is %s's address too: each program needs its own", addr, other))
+		}
+		listeners[addr] = key
+		return nil
+	}
+	if c.LogServer != nil {
+		if err := useListen("log_server.metrics_listen", c.LogServer.MetricsListen); err != nil {
+			return err
+		}
+	}
+	for _, name := range c.vhostNames() {
+		if err := useListen("virtual_hosts."+name+".metrics_listen", c.VirtualHosts[name].MetricsListen); err != nil {
+			return err
+		}
+	}
 	if len(c.VirtualHosts) == 0 {
 		return fail("virtual_hosts", "no virtual host is configured")
 	}

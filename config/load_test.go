@@ -15,6 +15,7 @@ virtual_hosts:
   Trees:
     queue: trees
     max_simultaneous_requests: 3
+    metrics_listen: 127.0.0.1:9420
     fernet_key: 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4='
     exchanges:
       dx_create_tree: {type: direct}
@@ -40,7 +41,7 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vh.Name != "Trees" || vh.Queue != "trees" || vh.MaxSimultaneousRequests != 3 {
+	if vh.Name != "Trees" || vh.Queue != "trees" || vh.MaxSimultaneousRequests != 3 || vh.MetricsListen != "127.0.0.1:9420" {
 		t.Errorf("virtual host = %+v", vh)
 	}
 	if got := vh.ExchangeNames(); strings.Join(got, ",") != "dx_create_tree,dx_delete_tree,dx_keep_tree" {
@@ -110,6 +111,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad exchange type", "virtual_hosts: {v: {queue: q, exchanges: {e: {type: fast}}}}\n", "virtual_hosts.v.exchanges.e.type", 1, "not an exchange type"},
 		{"bad concurrency", "virtual_hosts: {v: {queue: q, max_simultaneous_requests: -1, exchanges: {e: {}}}}\n", "virtual_hosts.v.max_simultaneous_requests", 1, "out of range"},
 		{"bad log server", "log_server: {base_url: 'logs', api_token: t}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.base_url", 1, "not an http(s) URL"},
+		{"metrics_listen without port", "virtual_hosts:\n  v:\n    queue: q\n    metrics_listen: 127.0.0.1\n    exchanges: {e: {}}\n", "virtual_hosts.v.metrics_listen", 4, "is not host:port"},
+		{"metrics_listen without host", "virtual_hosts: {v: {queue: q, metrics_listen: ':9420', exchanges: {e: {}}}}\n", "virtual_hosts.v.metrics_listen", 1, "names no host"},
+		{"metrics_listen bad port", "virtual_hosts: {v: {queue: q, metrics_listen: '127.0.0.1:70000', exchanges: {e: {}}}}\n", "virtual_hosts.v.metrics_listen", 1, "not a port number (1..65535)"},
+		{"metrics_listen shared", "virtual_hosts:\n  a: {queue: q, metrics_listen: '127.0.0.1:9420', exchanges: {e: {}}}\n  b: {queue: q, metrics_listen: '127.0.0.1:9420', exchanges: {e: {}}}\n", "virtual_hosts.b.metrics_listen", 3, "is virtual_hosts.a.metrics_listen's address too"},
+		{"shipper metrics_listen shared", "log_server: {base_url: 'http://x/', api_token: t, metrics_listen: 'localhost:9419'}\nvirtual_hosts: {v: {queue: q, metrics_listen: 'localhost:9419', exchanges: {e: {}}}}\n", "virtual_hosts.v.metrics_listen", 2, "is log_server.metrics_listen's address too"},
 		{"log server without token", "log_server: {base_url: 'http://x/'}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.api_token", 1, "must be set"},
 	}
 	for _, tt := range tests {

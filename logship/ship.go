@@ -119,6 +119,7 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 				return sp.advance(size)
 			}
 		}
+		s.count(func(st *Stats) { st.PostFailures++ })
 		if !maybeThere {
 			// Every try so far was answered or never left: not at the server.
 			if err := sp.pw.save(sp.pos); err != nil {

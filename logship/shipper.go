@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -67,6 +68,9 @@ type Stats struct {
 	// AlreadyThere were sent again after an interruption (a crash, a lost
 	// answer) and refused as duplicates: the log server has them.
 	AlreadyThere int64
+	// PostFailures are posts that failed and are tried again: the log
+	// server unreachable, or answering with a server error.
+	PostFailures int64
 }
 
 // NewShipper makes a shipper for the spools under root.
@@ -100,6 +104,25 @@ func (s *Shipper) Stats() Stats {
 // Backlog is what remains to ship: bytes and segment files, over all
 // virtual hosts.
 func (s *Shipper) Backlog() (bytes int64, files int) {
+	for _, b := range s.Backlogs() {
+		bytes += b.Bytes
+		files += b.Files
+	}
+	return bytes, files
+}
+
+// VHostBacklog is what remains to ship of one virtual host's spool.
+type VHostBacklog struct {
+	// Bytes of records not yet shipped.
+	Bytes int64
+	// Files are the spool's segment files, the one being written included.
+	Files int
+}
+
+// Backlogs is what remains to ship, by virtual host name: every spool
+// directory under the root, the empty ones included.
+func (s *Shipper) Backlogs() map[string]VHostBacklog {
+	out := map[string]VHostBacklog{}
 	dirs, _ := os.ReadDir(s.root)
 	for _, d := range dirs {
 		if !d.IsDir() {
@@ -111,21 +134,27 @@ func (s *Shipper) Backlog() (bytes int64, files int) {
 			continue
 		}
 		pos, _ := loadPosition(dir)
+		var b VHostBacklog
 		for _, seq := range segs {
 			st, err := os.Stat(segmentPath(dir, seq))
 			if err != nil {
 				continue
 			}
-			files++
+			b.Files++
 			switch {
 			case seq == pos.Segment:
-				bytes += st.Size() - pos.Offset
+				b.Bytes += st.Size() - pos.Offset
 			case seq > pos.Segment:
-				bytes += st.Size()
+				b.Bytes += st.Size()
 			}
 		}
+		name, err := url.PathUnescape(d.Name())
+		if err != nil {
+			name = d.Name()
+		}
+		out[name] = b
 	}
-	return bytes, files
+	return out
 }
 
 // Run ships until ctx ends (returning nil) or the log server rejects the
