@@ -3,7 +3,7 @@ package statuscheck
 import (
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/coreos/go-systemd/v22/dbus"
 )
@@ -30,12 +30,21 @@ func Discover(ctx context.Context) ([]Unit, error) {
 		}
 		u := Unit{Name: s.Name, ActiveState: s.ActiveState, SubState: s.SubState}
 		if p, err := conn.GetUnitPropertyContext(ctx, s.Name, "UnitFileState"); err == nil {
-			u.UnitFileState = strings.Trim(p.Value.String(), `"`)
+			u.UnitFileState, _ = p.Value.Value().(string)
 		}
-		if p, err := conn.GetUnitTypePropertyContext(ctx, s.Name, "Service", "StatusText"); err == nil {
-			u.StatusText = strings.Trim(p.Value.String(), `"`)
+		if props, err := conn.GetUnitTypePropertiesContext(ctx, s.Name, "Service"); err == nil {
+			serviceFacts(&u, props)
 		}
 		units = append(units, u)
 	}
 	return units, nil
+}
+
+// serviceFacts reads the Service properties the check uses.
+func serviceFacts(u *Unit, props map[string]any) {
+	u.StatusText, _ = props["StatusText"].(string)
+	u.Restarts, _ = props["NRestarts"].(uint32)
+	if usec, ok := props["ExecMainStartTimestamp"].(uint64); ok && usec > 0 {
+		u.MainStarted = time.UnixMicro(int64(usec)).UTC()
+	}
 }

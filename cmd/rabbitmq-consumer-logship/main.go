@@ -23,7 +23,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/loglevel"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 )
 
 const (
@@ -41,10 +43,18 @@ func run() int {
 	setUsage(fs)
 	cfgPath := fs.String("config-file-path", envOr("CONFIG_FILE_PATH", config.DefaultPath), "configuration file")
 	poll := fs.Duration("poll", 250*time.Millisecond, "how often to look for new records and virtual hosts")
+	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn or error, then component=level items (components: logship, metrics); SIGUSR1 makes every component more verbose, SIGUSR2 restores these levels")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return exitUsage
 	}
-	log := zerolog.New(os.Stderr).With().Timestamp().Logger()
+	levels, err := loglevel.Parse(*logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rabbitmq-consumer-logship: --log-level:", err)
+		return exitUsage
+	}
+	sw := loglevel.NewSwitch(levels)
+	base := zerolog.New(os.Stderr).With().Timestamp().Logger()
+	log := sw.Logger(base, loglevel.Logship)
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		log.Error().Msg("configuration error: " + err.Error())
@@ -62,6 +72,16 @@ func run() int {
 	})
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
+	defer loglevel.FollowSignals(sw, sw.Logger(base, loglevel.Metrics))()
+	if addr := cfg.LogServer.MetricsListen; addr != "" {
+		srv, err := serveMetrics(addr, sh, sw, sw.Logger(base, loglevel.Metrics))
+		if err != nil {
+			log.Error().Msg("cannot serve metrics: " + err.Error())
+			return exitFailure
+		}
+		defer srv.Close()
+		log.Info().Str("metrics_listen", srv.Addr()).Msg("serving metrics at /metrics")
+	}
 	notify := func(s string) { _, _ = daemon.SdNotify(false, s) }
 	go report(ctx, sh, notify)
 	log.Info().Str("spool", cfg.SpoolDirectory).Str("log_server", cfg.LogServer.BaseURL).Msg("shipping")
@@ -115,4 +135,13 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// serveMetrics serves the shipper's metrics and log levels on addr.
+func serveMetrics(addr string, sh *logship.Shipper, sw *loglevel.Switch, log zerolog.Logger) (*metrics.Server, error) {
+	reg := metrics.NewRegistry()
+	if err := metrics.RegisterShipper(reg, sh); err != nil {
+		return nil, err
+	}
+	return metrics.Listen(addr, metrics.Mux(reg, loglevel.HTTPHandler(sw, log)))
 }
