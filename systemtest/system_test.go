@@ -332,6 +332,71 @@ func TestPackageUnderSystemd(t *testing.T) {
 			t.Error("the unit was not restarted")
 		}
 	})
+
+	t.Run("the status check's line, performance data and exit status for unit states", func(t *testing.T) {
+		testStatusCheck(t, c, "rabbitmq-consume@"+v.Name+".service")
+	})
+}
+
+// testStatusCheck brings the consumer units into several states (the one
+// named restarted by its watchdog just before) and reads the status
+// check's verdict on each.
+func testStatusCheck(t *testing.T, c *container, restarted string) {
+	restarts := c.show(restarted, "NRestarts")
+	// A unit whose process fails at once and is restarted only after an
+	// hour: "activating", sub-state "auto-restart", in the meantime.
+	c.write("/etc/systemd/system/rabbitmq-consume@flaky.service.d/override.conf", "[Service]\nExecStart=\nExecStart=/bin/false\nRestartSec=1h\n")
+	c.must("systemctl", "daemon-reload")
+	steps := []struct {
+		name   string
+		before func()
+		args   []string
+		code   int
+		line   *regexp.Regexp
+	}{
+		{name: "a unit restarted within the window: WARNING",
+			code: 1, line: regexp.MustCompile(`^RABBITMQ-CONSUMER WARNING - ` + regexp.QuoteMeta(restarted) + ` restarted \d+s ago \(` + restarts + ` restarts\) \| total=\d+;;;0 active=2;;;0 failed=0;;;0 activating=0;;;0 restarting=0;;;0 restarts=` + restarts + `c;;;0$`)},
+		{name: "the same, out of a shorter window: OK", args: []string{"--restart-window", "1s"},
+			code: 0, line: regexp.MustCompile(`^RABBITMQ-CONSUMER OK - 2 consumers active: .* \| total=\d+;;;0 active=2;;;0 failed=0;;;0 activating=0;;;0 restarting=0;;;0 restarts=` + restarts + `c;;;0$`)},
+		{name: "the shipper's metrics unreadable: WARNING", args: []string{"--restart-window", "0", "--logship-metrics", "127.0.0.1:1"},
+			code: 1, line: regexp.MustCompile(`^RABBITMQ-CONSUMER WARNING - cannot read the log-shipping backlog: .*connection refused \| total=`)},
+		{name: "a unit waiting to be restarted: WARNING", args: []string{"--restart-window", "0"},
+			before: func() {
+				_, _ = c.exec("systemctl", "start", "--no-block", "rabbitmq-consume@flaky")
+				waitFor(t, "rabbitmq-consume@flaky to wait for its restart", 30*time.Second, func() bool { return c.show("rabbitmq-consume@flaky", "SubState") == "auto-restart" })
+			},
+			code: 1, line: regexp.MustCompile(`^RABBITMQ-CONSUMER WARNING - rabbitmq-consume@flaky.service \(restarting\) \| total=\d+;;;0 active=2;;;0 failed=0;;;0 activating=1;;;0 restarting=1;;;0 restarts=` + restarts + `c;;;0$`)},
+		{name: "a failed unit: CRITICAL", args: []string{"--restart-window", "0"},
+			before: func() {
+				c.must("systemctl", "stop", "rabbitmq-consume@flaky")
+				_, _ = c.exec("systemctl", "start", "rabbitmq-consume@broken")
+				waitFor(t, "the broken unit to fail", 30*time.Second, func() bool { return c.show("rabbitmq-consume@broken", "ActiveState") == "failed" })
+			},
+			code: 2, line: regexp.MustCompile(`^RABBITMQ-CONSUMER CRITICAL - rabbitmq-consume@broken.service failed \| total=\d+;;;0 active=2;;;0 failed=1;;;0 activating=0;;;0 restarting=0;;;0 restarts=` + restarts + `c;;;0$`)},
+		{name: "the same as JSON", args: []string{"--restart-window", "0", "--json"},
+			code: 2, line: regexp.MustCompile(`(?s)^\{\n  "status": "CRITICAL",\n  "code": 2,.*"counts": \{\n    "total": \d+,\n    "active": 2,\n    "failed": 1,.*"name": "rabbitmq-consume@broken.service",\n      "active_state": "failed"`)},
+	}
+	for _, st := range steps {
+		if st.before != nil {
+			st.before()
+		}
+		out, err := c.exec("rabbitmq-consumer-status", st.args...)
+		code := 0
+		var ee *exec.ExitError
+		if asExit(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		out = strings.TrimSuffix(out, "\n")
+		if code != st.code || !st.line.MatchString(out) {
+			t.Errorf("%s: exit %d, want %d; output:\n%s\nwant it to match %s", st.name, code, st.code, out, st.line)
+		}
+		if !strings.HasPrefix(out, "{") && strings.Contains(out, "\n") {
+			t.Errorf("%s: more than one line:\n%s", st.name, out)
+		}
+	}
+	c.must("systemctl", "reset-failed", "rabbitmq-consume@broken")
 }
 
 // echoHandler answers with the request it got: after decryption.
