@@ -70,6 +70,13 @@ if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   echo "ensure-deps: installing stunnel4 (TLS tests)" >&2
   apt_install stunnel4
 fi
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  # The metrics tests lint every /metrics page with promtool, check the
+  # example alerting rules, and scrape a consumer with a Prometheus server
+  # of their own (on loopback; Debian's unit is not started by them).
+  echo "ensure-deps: installing prometheus (promtool and a server for the metrics tests)" >&2
+  apt_install prometheus
+fi
 
 if ! command -v man >/dev/null || ! command -v groff >/dev/null; then
   echo "ensure-deps: installing man-db and groff (the man page tests render every page as lintian does)" >&2
