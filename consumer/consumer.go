@@ -15,6 +15,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 )
 
 // Defaults of Options.
@@ -60,6 +61,8 @@ type Options struct {
 	// Backoff paces reconnection attempts and the restarts of persistent
 	// handler processes; zero means DefaultBackoff.
 	Backoff Backoff
+	// Metrics, if set, receives the consumer's metrics; nil records none.
+	Metrics *metrics.Consumer
 }
 
 // Consumer serves one virtual host.
@@ -75,6 +78,7 @@ type Consumer struct {
 	maxRequestBytes int
 	backoff         Backoff
 	hostname        string
+	metrics         *metrics.Consumer // nil: none
 
 	locks    *lockTable
 	outcomes *outcomes
@@ -129,6 +133,7 @@ func New(opts Options) (*Consumer, error) {
 		maxRequestBytes: opts.MaxRequestBytes,
 		backoff:         opts.Backoff,
 		hostname:        host,
+		metrics:         opts.Metrics,
 		locks:           newLockTable(),
 		outcomes:        newOutcomes(opts.Outcomes),
 		probe:           make(chan chan struct{}),

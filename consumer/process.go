@@ -11,6 +11,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -36,6 +37,8 @@ type result struct {
 	// requeue gives the message back to the queue: it was not started
 	// (draining) or was killed by a forced stop.
 	requeue bool
+	// outcome is how the request ended, for the metrics.
+	outcome metrics.Outcome
 }
 
 // process runs the whole pipeline for one request: check, decode, decrypt,
@@ -47,7 +50,7 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 	start := time.Now()
 	if in.replyTo == "" {
 		log.Error().Int("bytes", len(in.body)).Msg("request has no reply_to property: it cannot be answered; acknowledged and dropped")
-		return result{}
+		return result{outcome: metrics.ValidationFailure}
 	}
 	rt := c.routes[in.exchange]
 	req := c.check(rt, &in)
@@ -68,18 +71,18 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock)
 		switch a.fate {
 		case requeued:
-			return result{requeue: true}
+			return result{requeue: true, outcome: metrics.Requeued}
 		case expired:
 			c.journal(request)
 			tb := "expired: the caller's deadline passed before the request could start"
 			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
-			return result{}
+			return result{outcome: metrics.Expired}
 		case answered:
 			c.journal(request)
 		}
 	}
 	c.record(log, in, req, a, time.Since(start))
-	return result{reply: a.reply}
+	return result{reply: a.reply, outcome: outcomeOf(len(req.errs) > 0, a.traceback != "", a.reply)}
 }
 
 // checked is a request after its checks.
@@ -202,7 +205,9 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		}
 		return answer{reply: encodeReply(r)}
 	}
+	waitStart := time.Now()
 	unlock, err := c.locks.lock(stopping, lock)
+	c.metrics.Exchange(in.exchange).LockWaited(time.Since(waitStart))
 	if err != nil {
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
 		return answer{fate: requeued}
@@ -339,6 +344,7 @@ func (c *Consumer) journal(rec logship.Record) {
 	}
 	rec.Time = time.Now().UTC()
 	if err := c.spool.Append(rec); err != nil {
+		c.metrics.SpoolWriteFailed()
 		c.log.Error().Err(err).Str("correlation_id", rec.CorrelationID).Msg("cannot write log record to the spool")
 	}
 }

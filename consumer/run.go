@@ -8,6 +8,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -56,6 +57,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		attempt, lastErr = 0, ""
 		c.setCurrent(s)
+		c.connected(served)
 		if !served {
 			served = true
 			c.notify("READY=1")
@@ -67,6 +69,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return c.drain(s, stop, abortNow)
 		}
 		c.setCurrent(nil)
+		c.metrics.Connected(false)
 		s.kill()
 		c.log.Warn().Str("reason", reason).Msg("connection lost; reconnecting")
 		c.status("reconnecting: %s", reason)
@@ -173,7 +176,11 @@ func (c *Consumer) runJob(j job) {
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
 	log := &requestLog{base: &c.log, exchange: in.exchange, cid: in.correlationID}
-	c.settle(s, d, log, c.respond(stopping, abort, log, in))
+	m, start := c.metrics.Exchange(in.exchange), time.Now()
+	m.Started(in.redelivered)
+	res := c.respond(stopping, abort, log, in)
+	c.settle(s, d, log, res)
+	m.Finished(res.outcome, start)
 }
 
 // respond decides the answer to one request: from the outcome of its first
@@ -198,13 +205,13 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 			default:
 				// Stopped before the first run ended: back to the
 				// queue, for the next process to answer.
-				return result{requeue: true}
+				return result{requeue: true, outcome: metrics.Requeued}
 			}
 		}
 		if o.abandoned {
-			return result{requeue: true}
+			return result{requeue: true, outcome: metrics.Requeued}
 		}
-		return result{reply: o.reply}
+		return result{reply: o.reply, outcome: metrics.FromOutcome}
 	}
 	res := c.process(stopping, abort, log, in)
 	if res.requeue {
@@ -341,6 +348,7 @@ wait:
 		}
 	}
 	c.setCurrent(nil)
+	c.metrics.Connected(false)
 	if s != nil {
 		if s.alive() {
 			_ = s.ch.Close()

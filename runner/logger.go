@@ -11,12 +11,9 @@ import (
 )
 
 // newLogger writes structured logs to w: JSON, or a console format for
-// people ("auto" picks console on a terminal).
-func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
-	lvl, err := zerolog.ParseLevel(level)
-	if err != nil || level == "" {
-		return zerolog.Logger{}, fmt.Errorf("--log-level: %q is not one of trace, debug, info, warn, error", level)
-	}
+// people ("auto" picks console on a terminal). Its level is trace: the
+// loggers a loglevel.Switch makes of it decide what is written.
+func newLogger(w io.Writer, format string) (zerolog.Logger, error) {
 	switch format {
 	case "auto":
 		if isTerminal(w) {
@@ -29,7 +26,7 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("--log-format: %q is not one of auto, json, console", format)
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(w).Level(zerolog.TraceLevel).With().Timestamp().Logger(), nil
 }
 
 // isTerminal reports whether w (or the writer a batchWriter wraps) is a terminal.

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/loglevel"
 )
 
 // Version is the program's version, set at build time.
@@ -34,7 +36,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 	drain := fs.Duration("drain-timeout", consumer.DefaultDrainTimeout, "on SIGTERM, how long to wait for running requests")
 	maxBytes := fs.Int("max-request-bytes", consumer.DefaultMaxRequestBytes, "largest request body accepted")
 	logFormat := fs.String("log-format", "auto", "log format: auto, json or console")
-	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	logLevel := fs.String("log-level", "info", "log level (trace, debug, info, warn or error), then component=level items, e.g. info,handler=debug (components: "+strings.Join(loglevel.Components, ", ")+"); SIGUSR1 makes every component more verbose, SIGUSR2 restores these levels")
 	version := fs.Bool("version", false, "print the version and exit")
 	check := fs.Bool("check", false, "check the configuration and the handlers, then exit (0: fine, 78 or 65: what is wrong)")
 	if err := fs.Parse(args); err != nil {
@@ -61,11 +63,19 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 	}
 	logOut := newBatchWriter(stderr, 50*time.Millisecond)
 	defer logOut.Close()
-	log, err := newLogger(logOut, *logFormat, *logLevel)
+	levels, err := loglevel.Parse(*logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "rabbitmq-consumer: --log-level:", err)
+		return ExitUsage
+	}
+	base, err := newLogger(logOut, *logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "rabbitmq-consumer:", err)
 		return ExitUsage
 	}
+	sw := loglevel.NewSwitch(levels)
+	log := sw.Logger(base, loglevel.Consumer)
+	defer loglevel.FollowSignals(sw, sw.Logger(base, loglevel.Metrics))()
 	n := notifier{log: log}
 
 	cfg, err := config.Load(*cfgPath)
@@ -82,6 +92,11 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		return ExitConfig
 	}
 	defer closeJournal()
+	obs, err := newObservability(cfg, *vhost, sw, base)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot make the metrics")
+		return ExitFailure
+	}
 	c, err := consumer.New(consumer.Options{
 		Config:          cfg,
 		VirtualHost:     *vhost,
@@ -91,6 +106,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		Notify:          n.notify,
 		DrainTimeout:    *drain,
 		MaxRequestBytes: *maxBytes,
+		Metrics:         obs.metrics,
 	})
 	var re *consumer.RouteError
 	switch {
@@ -109,6 +125,13 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		fmt.Fprintf(logOut, "rabbitmq-consumer: %s: virtual host %s: configuration and %d handlers are fine\n", cfg.Path, *vhost, len(c.Exchanges()))
 		return ExitOK
 	}
+
+	if err := obs.serve(); err != nil {
+		c.Close()
+		log.Error().Msg("cannot serve metrics: " + err.Error())
+		return ExitFailure
+	}
+	defer obs.close()
 
 	// A consumer of this virtual host that crashed may have left handler
 	// processes running: they die before any request can run again.
