@@ -65,6 +65,7 @@ func main() {
 	ratioSets := flag.String("ratios", "consumer,exec,python", "interleaved ratios: consumer (baseline, consumer-go, consumer-dead-log-server at 64 callers), exec (exec-persistent vs consumer-go at 64 callers), python (python-persistent vs reference-model at --python-callers)")
 	pythonCallers := flag.String("python-callers", "1,8,64", "callers of the python ratio's rounds (at 1 caller they hold python-persistent-heavy too)")
 	baseline := flag.String("baseline", "bare", "the baseline of the interleaved rounds: bare, or bare-coalesced (the bare echo writing through the consumer's coalescing connection)")
+	flag.BoolVar(&withMetrics, "metrics", false, "every consumer serves its metrics (metrics_listen), scraped every second as Prometheus would")
 	flag.Parse()
 	callers, err := parseCallers(*callersFlag)
 	if err != nil {
@@ -241,8 +242,8 @@ type scenario func(dir, vhost, queue string, prefetch int) (*exec.Cmd, error)
 // into dir, with extra top-level keys.
 func consumerConfig(dir, vhost, queue string, prefetch int, extra string) (string, error) {
 	path := filepath.Join(dir, "rabbitmq.yml")
-	body := fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\n%sserver: {host: 127.0.0.1, port: 5672}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: %d\n    exchanges: {%s: {}}\n",
-		filepath.Join(dir, "handlers"), filepath.Join(dir, "state"), extra, vhost, queue, prefetch, exchange)
+	body := fmt.Sprintf("handlers_directory: %s\nstate_directory: %s\n%sserver: {host: 127.0.0.1, port: 5672}\nvirtual_hosts:\n  %s:\n    queue: %s\n    max_simultaneous_requests: %d\n%s    exchanges: {%s: {}}\n",
+		filepath.Join(dir, "handlers"), filepath.Join(dir, "state"), extra, vhost, queue, prefetch, metricsListen(), exchange)
 	return path, os.WriteFile(path, []byte(body), 0o644)
 }
 
