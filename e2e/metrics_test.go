@@ -47,8 +47,9 @@ func (w *world) withMetrics(addr, logServer, shipperAddr string) {
 // TestPrometheusScrapesAConsumerUnderLoad: a real Prometheus server scrapes
 // a consumer answering 20 requests a second for 12 s, each taking 0.15 s,
 // and the shipper, whose log server is down; PromQL gives the request
-// rate, the p99 duration and the backlog expected, and promtool finds
-// nothing to say of either page.
+// rate, the p99 duration and the backlog expected, every query of the
+// Grafana dashboard has data, and promtool finds nothing to say of either
+// page.
 func TestPrometheusScrapesAConsumerUnderLoad(t *testing.T) {
 	const perSecond, seconds = 20, 12
 	w := newWorld(t, 8)
@@ -118,6 +119,12 @@ func TestPrometheusScrapesAConsumerUnderLoad(t *testing.T) {
 		t.Errorf("the status check reads the backlog %+v", b)
 	}
 
+	// Every query of the Grafana dashboard is valid and has data.
+	for panel, expr := range dashboardQueries(t) {
+		if prom.samples(t, expr) == 0 {
+			t.Errorf("dashboard panel %q: no data for %s", panel, expr)
+		}
+	}
 	for _, a := range []string{addr, shipAddr} {
 		page := promtoolCheckMetrics(t, a)
 		if strings.Contains(page, "correlation") {

@@ -141,6 +141,45 @@ func (s *promServer) query(t *testing.T, expr string) (v float64, ok bool) {
 	return 0, false
 }
 
+// samples evaluates a PromQL expression now and counts its samples; a
+// malformed expression fails the test.
+func (s *promServer) samples(t *testing.T, expr string) int {
+	t.Helper()
+	var data struct {
+		Result []json.RawMessage `json:"result"`
+	}
+	if err := s.get(t, "/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
+		t.Fatal(err)
+	}
+	return len(data.Result)
+}
+
+// dashboardQueries are the PromQL expressions of the Grafana dashboard,
+// its variables replaced as Grafana would for "All" and a 10 s rate
+// interval.
+func dashboardQueries(t *testing.T) map[string]string {
+	t.Helper()
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal([]byte(mustRead(t, "../docs/grafana-dashboard.json")), &dash); err != nil {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	out := map[string]string{}
+	r := strings.NewReplacer("$instance", ".*", "$vhost", ".*", "$__rate_interval", "10s")
+	for _, p := range dash.Panels {
+		for i, tg := range p.Targets {
+			out[fmt.Sprintf("%s #%d", p.Title, i+1)] = r.Replace(tg.Expr)
+		}
+	}
+	return out
+}
+
 // queryAt evaluates a PromQL expression at a time (Unix seconds); it must
 // give one sample.
 func (s *promServer) queryAt(t *testing.T, expr, at string) float64 {
