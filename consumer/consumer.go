@@ -63,6 +63,9 @@ type Options struct {
 	Backoff Backoff
 	// Metrics, if set, receives the consumer's metrics; nil records none.
 	Metrics *metrics.Consumer
+	// AMQPLogger, if set, receives the log of the broker connection
+	// (connecting, reconnections, declarations); nil: Logger.
+	AMQPLogger *zerolog.Logger
 }
 
 // Consumer serves one virtual host.
@@ -79,6 +82,7 @@ type Consumer struct {
 	backoff         Backoff
 	hostname        string
 	metrics         *metrics.Consumer // nil: none
+	amqpLog         zerolog.Logger
 
 	locks    *lockTable
 	outcomes *outcomes
@@ -138,6 +142,10 @@ func New(opts Options) (*Consumer, error) {
 		outcomes:        newOutcomes(opts.Outcomes),
 		probe:           make(chan chan struct{}),
 		abortCh:         make(chan struct{}),
+	}
+	c.amqpLog = c.log
+	if opts.AMQPLogger != nil {
+		c.amqpLog = opts.AMQPLogger.With().Str("vhost", vh.Name).Logger()
 	}
 	if c.drainTimeout <= 0 {
 		c.drainTimeout = DefaultDrainTimeout

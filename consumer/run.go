@@ -42,7 +42,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			attempt++
 			if err.Error() != lastErr {
-				c.log.Error().Err(err).Int("attempt", attempt).Msg("cannot connect; retrying")
+				c.amqpLog.Error().Err(err).Int("attempt", attempt).Msg("cannot connect; retrying")
 				lastErr = err.Error()
 			}
 			delay := c.backoff.Delay(attempt, nil)
@@ -53,7 +53,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			continue
 		}
 		if attempt > 0 {
-			c.log.Info().Int("attempts", attempt).Msg("connected again")
+			c.amqpLog.Info().Int("attempts", attempt).Msg("connected again")
 		}
 		attempt, lastErr = 0, ""
 		c.setCurrent(s)
@@ -63,7 +63,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.notify("READY=1")
 		}
 		c.status("consuming %d exchanges on queue %s", len(c.routes), c.vh.Queue)
-		c.log.Info().Str("queue", c.vh.Queue).Strs("exchanges", c.Exchanges()).Int("prefetch", c.vh.MaxSimultaneousRequests).Msg("consuming")
+		c.amqpLog.Info().Str("queue", c.vh.Queue).Strs("exchanges", c.Exchanges()).Int("prefetch", c.vh.MaxSimultaneousRequests).Msg("consuming")
 		reason := c.serve(ctx, stopping, abort, s)
 		if ctx.Err() != nil {
 			return c.drain(s, stop, abortNow)
@@ -71,7 +71,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		c.setCurrent(nil)
 		c.metrics.Connected(false)
 		s.kill()
-		c.log.Warn().Str("reason", reason).Msg("connection lost; reconnecting")
+		c.amqpLog.Warn().Str("reason", reason).Msg("connection lost; reconnecting")
 		c.status("reconnecting: %s", reason)
 	}
 	return c.drain(nil, stop, abortNow)

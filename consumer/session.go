@@ -152,7 +152,7 @@ func (c *Consumer) declare(s *session) error {
 		err := declare(s.ch)
 		var ae *amqp.Error
 		if errors.As(err, &ae) && ae.Code == amqp.PreconditionFailed {
-			c.log.Warn().Str("reason", ae.Reason).Msg(what + " exists with other properties; using it as it is")
+			c.amqpLog.Warn().Str("reason", ae.Reason).Msg(what + " exists with other properties; using it as it is")
 			if err := open(); err != nil {
 				return err
 			}
@@ -239,7 +239,7 @@ func (c *Consumer) declareExchange(s *session, name string, reopen func() error)
 	if err := reopen(); err != nil {
 		return err
 	}
-	c.log.Warn().Str("exchange", name).Str("type", e.Type).Bool("durable", e.Durable).Str("reason", ae.Reason).
+	c.amqpLog.Warn().Str("exchange", name).Str("type", e.Type).Bool("durable", e.Durable).Str("reason", ae.Reason).
 		Msgf("exchange %q exists with other properties than configured (earlier versions declared every exchange durable); deleting it and declaring it as configured (type %s, durable %v). The reference RPC client needs it non-durable; keep it durable only with exchanges.%s.durable: true",
 			name, e.Type, e.Durable, name)
 	if err := s.ch.ExchangeDelete(name, false, false); err != nil {

@@ -92,6 +92,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		return ExitConfig
 	}
 	defer closeJournal()
+	amqpLog := sw.Logger(base, loglevel.AMQP)
 	obs, err := newObservability(cfg, *vhost, sw, base)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot make the metrics")
@@ -107,6 +108,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		DrainTimeout:    *drain,
 		MaxRequestBytes: *maxBytes,
 		Metrics:         obs.metrics,
+		AMQPLogger:      &amqpLog,
 	})
 	var re *consumer.RouteError
 	switch {
