@@ -201,6 +201,11 @@ func TestLogServerDownThenBack(t *testing.T) {
 		pair(t, s, "v", i)
 	}
 	testutil.WaitFor(t, "the shipper to notice", 60*time.Second, func() bool { return strings.Contains(r.logs.String(), "log server unavailable; retrying") })
+	// Every failed post is counted; the backlog is the virtual host's.
+	testutil.WaitFor(t, "two failed posts counted", 60*time.Second, func() bool { return r.sh.Stats().PostFailures >= 2 })
+	if b := r.sh.Backlogs(); len(b) != 1 || b["v"].Bytes == 0 || b["v"].Files == 0 {
+		t.Errorf("backlogs = %+v, want virtual host v's", b)
+	}
 	srv.Up(t)
 	// And a 5xx phase: retried as well.
 	srv.FailWith(http.StatusServiceUnavailable)
