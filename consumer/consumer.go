@@ -66,6 +66,10 @@ type Options struct {
 	// AMQPLogger, if set, receives the log of the broker connection
 	// (connecting, reconnections, declarations); nil: Logger.
 	AMQPLogger *zerolog.Logger
+	// HandlerLogger, if set, receives the log of the handlers (their
+	// processes, what they write to stderr, what Go handlers log); nil:
+	// Logger.
+	HandlerLogger *zerolog.Logger
 }
 
 // Consumer serves one virtual host.
@@ -83,6 +87,7 @@ type Consumer struct {
 	hostname        string
 	metrics         *metrics.Consumer // nil: none
 	amqpLog         zerolog.Logger
+	handlerLog      zerolog.Logger
 
 	locks    *lockTable
 	outcomes *outcomes
@@ -143,9 +148,12 @@ func New(opts Options) (*Consumer, error) {
 		probe:           make(chan chan struct{}),
 		abortCh:         make(chan struct{}),
 	}
-	c.amqpLog = c.log
+	c.amqpLog, c.handlerLog = c.log, c.log
 	if opts.AMQPLogger != nil {
 		c.amqpLog = opts.AMQPLogger.With().Str("vhost", vh.Name).Logger()
+	}
+	if opts.HandlerLogger != nil {
+		c.handlerLog = opts.HandlerLogger.With().Str("vhost", vh.Name).Logger()
 	}
 	if c.drainTimeout <= 0 {
 		c.drainTimeout = DefaultDrainTimeout
@@ -169,7 +177,7 @@ func New(opts Options) (*Consumer, error) {
 		}
 	}
 	if !opts.Config.Mock {
-		if err := openPools(routes, vh.Name, vh.MaxSimultaneousRequests, c.backoff, c.log); err != nil {
+		if err := openPools(routes, vh.Name, vh.MaxSimultaneousRequests, c.backoff, c.handlerLog, c.metrics); err != nil {
 			c.closeOutcomes()
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -19,7 +20,7 @@ type verdictRequest struct {
 }
 
 // verdict answers as asked: success, failure, or an error (unexpected).
-func verdict(_ context.Context, _ *Call, r verdictRequest) (wire.Reply[struct{}], error) {
+func verdict(_ context.Context, _ *handler.Call, r verdictRequest) (wire.Reply[struct{}], error) {
 	switch r.Answer {
 	case "failure":
 		return wire.Reply[struct{}]{Success: false, Message: "as asked"}, nil
@@ -72,7 +73,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	h := start(t, setup{
 		exchanges: []string{"dx_verdict"},
-		handlers:  map[string]Handler{"dx_verdict": Typed("answers as asked", verdict)},
+		handlers:  map[string]handler.Handler{"dx_verdict": handler.Typed("answers as asked", verdict)},
 		before: func(c *Consumer) {
 			m, err := metrics.NewConsumer(reg, c.vh.Name, c.Exchanges())
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 // every request.
 type requestLog struct {
 	base          *zerolog.Logger
+	handler       *zerolog.Logger // the handlers' logger; nil: base
 	exchange, cid string
 }
 
@@ -29,5 +30,9 @@ func (l *requestLog) tag(e *zerolog.Event) *zerolog.Event {
 // Logger implements handler.RequestLog: the logger a handler gets from
 // handler.Logger(ctx).
 func (l *requestLog) Logger() zerolog.Logger {
-	return l.base.With().Str("exchange", l.exchange).Str("correlation_id", l.cid).Logger()
+	base := l.base
+	if l.handler != nil {
+		base = l.handler
+	}
+	return base.With().Str("exchange", l.exchange).Str("correlation_id", l.cid).Logger()
 }

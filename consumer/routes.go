@@ -10,6 +10,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/metrics"
 )
 
 // route is one exchange with its handler and compiled contract.
@@ -64,7 +65,7 @@ func loadRoutes(dir string, exchanges []string, goHandlers map[string]handler.Ha
 // for persistent processes a Pool of at most max processes, started: its
 // warm process must pass the handshake, or the exchange has no usable
 // handler.
-func openPools(routes map[string]*route, vhost string, max int, backoff Backoff, log zerolog.Logger) error {
+func openPools(routes map[string]*route, vhost string, max int, backoff Backoff, log zerolog.Logger, m *metrics.Consumer) error {
 	exchanges := make([]string, 0, len(routes))
 	for ex := range routes {
 		exchanges = append(exchanges, ex)
@@ -78,6 +79,9 @@ func openPools(routes map[string]*route, vhost string, max int, backoff Backoff,
 			continue
 		}
 		pl := handler.NewPool(e, vhost, ex, max, func(failures int) time.Duration { return backoff.Delay(failures, nil) }, log)
+		if o := m.Exchange(ex); o != nil {
+			pl.Observe(o)
+		}
 		if err := pl.Open(); err != nil {
 			for _, o := range opened {
 				_ = o.Close()

@@ -175,7 +175,7 @@ func (c *Consumer) runJob(j job) {
 // process: a request delivered again is answered from its outcome.
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
-	log := &requestLog{base: &c.log, exchange: in.exchange, cid: in.correlationID}
+	log := &requestLog{base: &c.log, handler: &c.handlerLog, exchange: in.exchange, cid: in.correlationID}
 	m, start := c.metrics.Exchange(in.exchange), time.Now()
 	m.Started(in.redelivered)
 	res := c.respond(stopping, abort, log, in)

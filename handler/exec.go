@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -72,8 +73,11 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 	if err != nil {
 		return nil, &Error{Reason: "cannot start handler", ExitStatus: -1, Err: err}
 	}
+	started := time.Now()
+	log.Debug().Int("handler_pid", r.cmd.Process.Pid).Str("handler", h.Path).Msg("handler started")
 	end := r.wait(ctx)
 	r.finish(log)
+	log.Debug().Int("handler_pid", r.cmd.Process.Pid).Int("exit_status", end.exitCode).Dur("took", time.Since(started)).Msg("handler ended")
 	end.overflow = end.overflow || r.stdout.overflowed()
 	if he := end.failure(); he != nil {
 		he.Stderr = r.stderr.tail()

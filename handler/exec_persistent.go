@@ -27,6 +27,7 @@ type Pool struct {
 	backoff  func(failures int) time.Duration // the wait before the next start
 	maxReq   int
 	wait     time.Duration // the longest handshake wait
+	obs      Observer      // told of processes started, ended, restarted
 
 	idle  chan *persistentProc // processes waiting for a request
 	slots chan struct{}        // a token per process alive or starting: at most max
@@ -61,7 +62,7 @@ func NewPool(e *Exec, vhost, exchange string, max int, backoff func(failures int
 		log:     log.With().Str("exchange", exchange).Logger(),
 		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: wait,
 		idle: make(chan *persistentProc, max), slots: make(chan struct{}, max), wake: make(chan struct{}, 1),
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, obs: noObserver{},
 	}
 }
 
@@ -193,6 +194,7 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	pl.mu.Unlock()
 	p.gen = gen
 	p.limit = recycleLimit(pl.maxReq, rand.Float64())
+	pl.obs.ProcessStarted()
 	pl.log.Info().Int("handler_pid", p.pid).Msg("persistent handler process started")
 	return p, nil
 }
@@ -246,6 +248,7 @@ func (pl *Pool) retire(p *persistentProc) {
 // discard kills a failed process and what it left.
 func (pl *Pool) discard(p *persistentProc) {
 	pl.leave(p)
+	pl.obs.HandlerRestarted()
 	p.kill()
 	p.sweep(pl.log)
 	pl.reaped()
@@ -263,6 +266,7 @@ func (pl *Pool) leave(p *persistentProc) {
 
 // reaped frees the slot of a process that is gone.
 func (pl *Pool) reaped() {
+	pl.obs.ProcessEnded()
 	<-pl.slots
 	pl.procs.Done()
 }

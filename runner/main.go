@@ -92,7 +92,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		return ExitConfig
 	}
 	defer closeJournal()
-	amqpLog := sw.Logger(base, loglevel.AMQP)
+	amqpLog, handlerLog := sw.Logger(base, loglevel.AMQP), sw.Logger(base, loglevel.Handler)
 	obs, err := newObservability(cfg, *vhost, sw, base)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot make the metrics")
@@ -109,6 +109,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		MaxRequestBytes: *maxBytes,
 		Metrics:         obs.metrics,
 		AMQPLogger:      &amqpLog,
+		HandlerLogger:   &handlerLog,
 	})
 	var re *consumer.RouteError
 	switch {
@@ -137,7 +138,7 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 
 	// A consumer of this virtual host that crashed may have left handler
 	// processes running: they die before any request can run again.
-	handler.KillOrphaned(*vhost, log.With().Str("vhost", *vhost).Logger())
+	handler.KillOrphaned(*vhost, handlerLog.With().Str("vhost", *vhost).Logger())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

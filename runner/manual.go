@@ -19,6 +19,8 @@ Handlers live in the handlers directory of the configuration, one directory per 
 
 On SIGTERM or SIGINT the process stops taking requests, lets the running ones finish (up to --drain-timeout), publishes and acknowledges their responses, and exits; a second signal stops it at once. SIGHUP replaces the processes of persistent handlers without losing a request.
 
+--log-level sets the level of every component, and of some: info,handler=debug (components: amqp, consumer, handler, logship, metrics). SIGUSR1 makes every component one level more verbose, SIGUSR2 restores the levels of the command line. With metrics_listen in the virtual host's configuration, GET /metrics serves Prometheus metrics and PUT /log-level (from this host only) sets the levels without a restart.
+
 Run --check after changing the configuration or the handlers, before restarting the consumers:
 
 	rabbitmq-consumer --check --virtual-host-name trees`,

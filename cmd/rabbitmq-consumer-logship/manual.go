@@ -11,12 +11,14 @@ var page = manual.Page{
 	Name:     "rabbitmq-consumer-logship",
 	Section:  1,
 	Summary:  "ship the consumers' request and response records to the central log server",
-	Synopsis: []string{"[--config-file-path F] [--poll 250ms]"},
+	Synopsis: []string{"[--config-file-path F] [--poll 250ms] [--log-level info[,COMPONENT=LEVEL...]]"},
 	Description: `The consumers append one JSON record per RPC request and per response to a spool under the configuration's spool_directory, one directory per virtual host. rabbitmq-consumer-logship follows every virtual host's spool (new ones are picked up as they appear), posts each record to the log server named by log_server.base_url with the token log_server.api_token, and records how far it got after each record the server confirmed: a restart, even after SIGKILL, resumes there. A response is posted only after its request.
 
 A server that is down is retried with exponential backoff, without limit; a record the server refuses for good is set aside in the spool, and the rest go on. systemd runs it as rabbitmq-consumer-logship.service:
 
-	systemctl enable --now rabbitmq-consumer-logship`,
+	systemctl enable --now rabbitmq-consumer-logship
+
+With log_server.metrics_listen it serves Prometheus metrics at /metrics (the backlog by virtual host, records shipped and set aside, failed posts), which rabbitmq-consumer-status reads, and its log levels at /log-level. --log-level takes component=level items (logship, metrics); SIGUSR1 makes every component more verbose, SIGUSR2 restores the levels of the command line.`,
 	Sections: []manual.Section{
 		{Title: "EXIT STATUS", Body: `0	stopped by SIGTERM or SIGINT
 1	runtime failure
