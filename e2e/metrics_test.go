@@ -159,11 +159,15 @@ func TestLogLevelAtRunTime(t *testing.T) {
 		t.Fatalf("PUT: %d %s", code, body)
 	}
 	p.waitLog(t, `"log_level":"warn,handler=debug"`)
+	mark := len(p.stderr.String())
 	c := testrpc.New(t, w.vh.URL(), true)
 	if r := c.Call("dx_sleep", w.queue, map[string]any{}); !r.Success {
 		t.Fatal(r)
 	}
-	p.waitLog(t, `"component":"handler","level":"debug"`)
+	p.waitLog(t, `"level":"debug","component":"handler"`)
+	if strings.Contains(p.stderr.String()[mark:], `"level":"info","component":"consumer"`) {
+		t.Error("the consumer component logged at info under warn,handler=debug")
+	}
 	p.signal(t, syscall.SIGUSR2)
 	p.waitLog(t, `"log_level":"info"`)
 }
