@@ -356,7 +356,13 @@ func testStatusCheck(t *testing.T, c *container, restarted string) {
 	}{
 		{name: "a unit restarted within the window: WARNING",
 			code: 1, line: regexp.MustCompile(`^RABBITMQ-CONSUMER WARNING - ` + regexp.QuoteMeta(restarted) + ` restarted [0-9hms]+ ago \(` + restarts + ` restarts\) \| total=\d+;;;0 active=2;;;0 failed=0;;;0 activating=0;;;0 restarting=0;;;0 restarts=` + restarts + `c;;;0$`)},
-		{name: "the same, out of a shorter window: OK", args: []string{"--restart-window", "1s"},
+		{name: "the same, out of a shorter window: OK", args: []string{"--restart-window", "2s"},
+			before: func() {
+				waitFor(t, "the restart to be 2 s old", 30*time.Second, func() bool {
+					_, err := c.exec("rabbitmq-consumer-status", "--restart-window", "2s")
+					return err == nil
+				})
+			},
 			code: 0, line: regexp.MustCompile(`^RABBITMQ-CONSUMER OK - 2 consumers active: .* \| total=\d+;;;0 active=2;;;0 failed=0;;;0 activating=0;;;0 restarting=0;;;0 restarts=` + restarts + `c;;;0$`)},
 		{name: "the shipper's metrics unreadable: WARNING", args: []string{"--restart-window", "0", "--logship-metrics", "127.0.0.1:1"},
 			code: 1, line: regexp.MustCompile(`^RABBITMQ-CONSUMER WARNING - cannot read the log-shipping backlog: .*connection refused \| total=`)},
