@@ -55,12 +55,19 @@ bench-deps:
 
 # Ships 10,000 and 100,000 spooled records with the real shipper: records/s and peak RSS.
 bench-logship:
-	$(GO) test -run '^$$' -bench BenchmarkBacklog -benchtime 1x ./logship/ | grep -E '^logship:'
+	$(call bench-lines,logship,-bench BenchmarkBacklog -benchtime 1x ./logship/)
 
 # The log server: ingest through the real shipper (records/s), the GUI's
 # queries over 1,000,000 stored pairs (p50, p99), the server's peak RSS.
 bench-logserver:
-	$(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkQueries' -benchtime 1x -timeout 60m ./logserver/bench/ | grep -E '^logserver:'
+	$(call bench-lines,logserver,-bench 'BenchmarkIngest|BenchmarkQueries' -benchtime 1x -timeout 60m ./logserver/bench/)
+
+# bench-lines runs the benchmarks $(2) and prints their result lines (those
+# starting with "$(1):"); when they fail, all they printed, and make fails.
+define bench-lines
+@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
+if $(GO) test -run '^$$' $(2) >"$$out"; then grep -E '^$(1):' "$$out"; else cat "$$out"; exit 1; fi
+endef
 
 # The Debian packages, built with the Go toolchain on PATH (installed when
 # missing): dist/rabbitmq-consumer_<version>_<arch>.deb and
