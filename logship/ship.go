@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -18,76 +19,239 @@ const recentIDsKept = 10000
 // before it is set aside while no record is accepted (2^6 = 64 times).
 const maxSetAsideDoublings = 6
 
-// spoolShip is the state of shipping one virtual host's spool.
+// spoolShip is the state of shipping one virtual host's spool: up to
+// ShipperOptions.Window records posted at once, each by a goroutine of its
+// own, and the position recorded over the prefix of them that is handled.
 type spoolShip struct {
 	dir string
 	log zerolog.Logger
+	// slots holds a token per record of the window.
+	slots chan struct{}
+	// cancel stops the spool's shipping after a fatal error.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu  sync.Mutex
 	pw  *positionWriter
-	pos position
-	// resend is the position of a record that was being posted when the
-	// last shipper stopped: the log server may have it already.
-	resend position
+	win window
+	// resend and resendUntil are the records, from resend up to offset
+	// resendUntil of its segment, that were being posted when the last
+	// shipper stopped: the log server may have them already, unless
+	// resendHandled says they were handled (bit i for the i-th record);
+	// resendSeen counts those taken again.
+	resend        position
+	resendUntil   int64
+	resendHandled uint64
+	resendSeen    int
 	// shipped and setAside are recent records, by kind and correlation id.
 	shipped, setAside *recentIDs
+	// inFlight holds, by lower-case correlation id, a channel closed when
+	// the record with that id in flight is handled: a record waits for the
+	// one before it with its id (a response for its request).
+	inFlight map[string]chan struct{}
 	// strikes counts the records set aside after 500s since the last
 	// record accepted.
 	strikes int
+	// down is true while the log server is unavailable (logged once).
+	down bool
+	// err is the first fatal error of a post.
+	err error
+	// rejected serialises the writes of RejectedFile.
+	rejected sync.Mutex
 }
 
 // recordKey names a record by kind and correlation id (case-insensitive,
 // as the log server compares UUIDs).
 func recordKey(kind Kind, id string) string { return string(kind) + " " + strings.ToLower(id) }
 
-// ship posts one spool line until the log server accepts it, it is known
-// to be there already, or it is set aside; then records the position past
-// it. It waits, without limit, while the log server is unavailable.
+// start begins shipping a segment from p, with nothing in flight.
+func (sp *spoolShip) start(p position) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.win.reset(p)
+}
+
+// position is the first record not known handled.
+func (sp *spoolShip) position() position {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.win.pos
+}
+
+// fail records a fatal error and stops the spool's shipping.
+func (sp *spoolShip) fail(err error) {
+	sp.mu.Lock()
+	if sp.err == nil {
+		sp.err = err
+	}
+	sp.mu.Unlock()
+	sp.cancel()
+}
+
+// failure is the first fatal error, if any.
+func (sp *spoolShip) failure() error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.err
+}
+
+// drain waits for the records in flight, and returns the first fatal
+// error.
+func (sp *spoolShip) drain() error {
+	sp.wg.Wait()
+	return sp.failure()
+}
+
+// ship takes one spool line, of size bytes with its newline, into the
+// window and posts it in the background; it waits while the window is
+// full. The record is posted until the log server accepts it, it is known
+// to be there already, or it is set aside, then the position moves over it
+// once every record before it is handled too. A post waits, without limit,
+// while the log server is unavailable. ship returns nil when ctx ends, and
+// a fatal error of an earlier post.
 func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int64) error {
+	select {
+	case sp.slots <- struct{}{}:
+	case <-ctx.Done():
+		return sp.failure()
+	}
+	sp.mu.Lock()
+	if sp.err != nil {
+		sp.mu.Unlock()
+		<-sp.slots
+		return sp.err
+	}
+	sl := sp.win.take(size)
+	var maybeThere bool
+	if sp.win.pos.Segment == sp.resend.Segment && sl.start >= sp.resend.Offset && sl.start < sp.resendUntil {
+		maybeThere = true
+		handledBefore := sp.resendSeen < 64 && sp.resendHandled&(1<<sp.resendSeen) != 0
+		sp.resendSeen++
+		if handledBefore {
+			// Accepted or set aside by the last shipper, which stopped
+			// before the records ahead of it were: not posted again.
+			err := sp.handledLocked(sl)
+			sp.mu.Unlock()
+			if err != nil {
+				sp.fail(err)
+			}
+			return err
+		}
+	}
 	var rec Record
-	if err := json.Unmarshal(line, &rec); err != nil {
-		if err := s.setAside(sp, rejectedLine{Reason: "not a record: " + err.Error(), Line: string(line)}, ""); err != nil {
-			return err
-		}
-		return sp.advance(size)
+	parseErr := json.Unmarshal(line, &rec)
+	var before, mine chan struct{}
+	id := strings.ToLower(rec.CorrelationID)
+	if parseErr == nil {
+		before, mine = sp.inFlight[id], make(chan struct{})
+		sp.inFlight[id] = mine
 	}
-	if rec.Kind == KindResponse && sp.setAside.has(recordKey(KindRequest, rec.CorrelationID)) {
-		if err := s.setAside(sp, rejectedLine{Reason: "its request was set aside", Record: line}, rec.CorrelationID); err != nil {
-			return err
-		}
-		return sp.advance(size)
+	err := sp.pw.sending(sp.win.pos, sp.win.next, sp.win.handledMask())
+	sp.mu.Unlock()
+	if err != nil {
+		sp.fail(err)
+		return err
 	}
+	line = append([]byte(nil), line...)
+	sp.wg.Add(1)
+	go func() {
+		defer sp.wg.Done()
+		var err error
+		if parseErr != nil {
+			err = s.setAside(sp, rejectedLine{Reason: "not a record: " + parseErr.Error(), Line: string(line)}, "")
+		} else {
+			if before != nil {
+				select {
+				case <-before:
+				case <-ctx.Done():
+					return // stopping: the record stays unshipped, marked as sending
+				}
+			}
+			var done bool
+			done, err = s.deliver(ctx, sp, sl, rec, line, maybeThere)
+			if err == nil && !done {
+				return // stopping
+			}
+		}
+		if err == nil {
+			err = sp.handled(sl, id, mine)
+		}
+		if err != nil {
+			sp.fail(err)
+		}
+	}()
+	return nil
+}
+
+// handled records sl handled, moves the position over it once the
+// records before it are handled, and lets the record waiting for sl's
+// correlation id go.
+func (sp *spoolShip) handled(sl *slot, id string, mine chan struct{}) error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if mine != nil {
+		close(mine)
+		if sp.inFlight[id] == mine {
+			delete(sp.inFlight, id)
+		}
+	}
+	return sp.handledLocked(sl)
+}
+
+// handledLocked is handled without the correlation id, with sp.mu held:
+// the records the position moves over leave the window.
+func (sp *spoolShip) handledLocked(sl *slot) error {
+	for range sp.win.handle(sl) {
+		<-sp.slots
+	}
+	if sp.win.busy() {
+		return sp.pw.sending(sp.win.pos, sp.win.next, sp.win.handledMask())
+	}
+	return sp.pw.save(sp.win.pos)
+}
+
+// deliver posts one record until it is handled (done) or ctx ends (not
+// done, no error).
+func (s *Shipper) deliver(ctx context.Context, sp *spoolShip, sl *slot, rec Record, line []byte, maybeThere bool) (done bool, err error) {
 	key := recordKey(rec.Kind, rec.CorrelationID)
-	maybeThere := sp.pos == sp.resend
+	sp.mu.Lock()
+	requestSetAside := rec.Kind == KindResponse && sp.setAside.has(recordKey(KindRequest, rec.CorrelationID))
+	sp.mu.Unlock()
+	if requestSetAside {
+		return true, s.setAside(sp, rejectedLine{Reason: "its request was set aside", Record: line}, rec.CorrelationID)
+	}
 	delay := 100 * time.Millisecond
-	down := false
 	var fails int
 	var firstFail time.Time
 	for {
-		if err := sp.pw.sending(sp.pos); err != nil {
-			return err
-		}
 		a := s.post(ctx, rec)
 		if ctx.Err() != nil {
-			return nil // stopping: the record stays unshipped, marked as sending
+			return false, nil // stopping: the record stays unshipped, marked as sending
 		}
 		maybeThere = maybeThere || a.uncertain
 		switch a.verdict {
 		case accepted:
-			if down {
+			sp.mu.Lock()
+			if sp.down {
 				sp.log.Info().Msg("log server available again")
+				sp.down = false
 			}
 			sp.shipped.add(key)
 			sp.strikes = 0
+			sp.mu.Unlock()
 			s.count(func(st *Stats) { st.Shipped++ })
-			return sp.advance(size)
+			return true, nil
 		case unauthorized:
 			sp.log.Error().Str("answer", a.detail).Msg(ErrUnauthorized.Error())
-			return ErrUnauthorized
+			return true, ErrUnauthorized
 		case refused:
 			if err := s.setAside(sp, rejectedLine{Reason: "refused by the log server", Status: a.status, Answer: a.detail, Record: line}, rec.CorrelationID); err != nil {
-				return err
+				return true, err
 			}
+			sp.mu.Lock()
 			sp.setAside.add(key)
-			return sp.advance(size)
+			sp.mu.Unlock()
+			return true, nil
 		case failed:
 			if maybeThere {
 				// Sent before without an answer, and now refused: the
@@ -95,59 +259,61 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 				// has already.
 				sp.log.Warn().Str("correlation_id", rec.CorrelationID).Str("kind", string(rec.Kind)).Str("answer", a.detail).
 					Msg("a record sent again after an interruption was refused: counted as already at the log server")
+				sp.mu.Lock()
 				sp.shipped.add(key)
+				sp.mu.Unlock()
 				s.count(func(st *Stats) { st.AlreadyThere++ })
-				return sp.advance(size)
+				return true, nil
 			}
-			if sp.shipped.has(key) {
-				if err := s.setAside(sp, rejectedLine{Reason: "the log server has a record with this correlation id already (recorded twice?)", Status: a.status, Answer: a.detail, Record: line}, rec.CorrelationID); err != nil {
-					return err
+			sp.mu.Lock()
+			twice := sp.shipped.has(key)
+			// Only the oldest record in flight counts its failures: the
+			// others wait behind it as they would one at a time.
+			head, strikes := sp.win.head(sl), sp.strikes
+			sp.mu.Unlock()
+			if twice {
+				return true, s.setAside(sp, rejectedLine{Reason: "the log server has a record with this correlation id already (recorded twice?)", Status: a.status, Answer: a.detail, Record: line}, rec.CorrelationID)
+			}
+			if head {
+				fails++
+				if firstFail.IsZero() {
+					firstFail = time.Now()
 				}
-				return sp.advance(size)
 			}
-			fails++
-			if firstFail.IsZero() {
-				firstFail = time.Now()
-			}
-			if wait := s.opts.SetAsideAfter << min(sp.strikes, maxSetAsideDoublings); fails >= s.opts.SetAsideTries && time.Since(firstFail) >= wait {
+			if wait := s.opts.SetAsideAfter << min(strikes, maxSetAsideDoublings); head && fails >= s.opts.SetAsideTries && time.Since(firstFail) >= wait {
 				reason := "the log server kept failing on it (" + a.detail + ") while it was not known to fail on others"
 				if err := s.setAside(sp, rejectedLine{Reason: reason, Status: a.status, Answer: a.detail, Record: line}, rec.CorrelationID); err != nil {
-					return err
+					return true, err
 				}
+				sp.mu.Lock()
 				sp.setAside.add(key)
 				sp.strikes++
-				return sp.advance(size)
+				sp.mu.Unlock()
+				return true, nil
 			}
 		}
 		s.count(func(st *Stats) { st.PostFailures++ })
-		if !maybeThere {
-			// Every try so far was answered or never left: not at the server.
-			if err := sp.pw.save(sp.pos); err != nil {
-				return err
-			}
-		}
-		if !down {
+		sp.mu.Lock()
+		if !sp.down {
 			sp.log.Warn().Str("answer", a.detail).Msg("log server unavailable; retrying with backoff")
-			down = true
+			sp.down = true
 		}
+		sp.mu.Unlock()
 		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
-			return nil
+			return false, nil
 		}
 		delay = min(delay*2, s.opts.MaxBackoff)
 	}
-}
-
-// advance moves the position past the record just handled.
-func (sp *spoolShip) advance(size int64) error {
-	sp.pos.Offset += size
-	return sp.pw.save(sp.pos)
 }
 
 // setAside keeps a record the log server does not accept in the spool's
 // RejectedFile, logs it once and counts it.
 func (s *Shipper) setAside(sp *spoolShip, l rejectedLine, correlationID string) error {
 	l.Time = time.Now().UTC()
-	if err := keepRejected(sp.dir, l); err != nil {
+	sp.rejected.Lock()
+	err := keepRejected(sp.dir, l)
+	sp.rejected.Unlock()
+	if err != nil {
 		return err
 	}
 	ev := sp.log.Error().Str("reason", l.Reason).Str("file", RejectedFile)

@@ -42,12 +42,26 @@ type ShipperOptions struct {
 	// that a server answering 500 to everything keeps nearly all records.
 	SetAsideTries int
 	SetAsideAfter time.Duration
+	// Window is how many records of one virtual host are in flight at
+	// once: posted, each on a keep-alive connection of its own, or answered
+	// while one before them is not; 0 means 16, at most 64. A response is
+	// posted only once its request is accepted, whatever the window.
+	Window int
 }
 
+// defaultWindow is the records of one virtual host in flight at once:
+// enough for the log server to commit many together.
+const defaultWindow = 16
+
+// maxWindow bounds Window: the position file records which records of the
+// window are handled in a 64-bit mask.
+const maxWindow = 64
+
 // Shipper follows every virtual host's spool under a root directory and
-// posts each record to the log server, in order, recording its position
-// after each confirmed post and removing segments once shipped. Memory
-// stays bounded whatever the backlog: it holds one record at a time per
+// posts each record to the log server, up to Window at once, a response
+// only after its request was accepted, recording its position over the
+// records handled and removing segments once shipped. Memory stays
+// bounded whatever the backlog: it holds at most Window records per
 // virtual host.
 type Shipper struct {
 	root string
@@ -87,9 +101,18 @@ func NewShipper(root string, opts ShipperOptions) *Shipper {
 	if opts.SetAsideAfter <= 0 {
 		opts.SetAsideAfter = time.Minute
 	}
+	if opts.Window <= 0 {
+		opts.Window = defaultWindow
+	}
+	opts.Window = min(opts.Window, maxWindow)
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		// Keep a connection per post in flight: the default transport keeps
+		// two per host, and would reconnect for most posts.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 1024
+		tr.MaxIdleConns = 1024
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	return &Shipper{root: root, opts: opts, http: hc, log: opts.Logger}
 }
@@ -212,40 +235,43 @@ func (s *Shipper) Run(ctx context.Context) error {
 
 // shipDir ships one virtual host's spool, forever.
 func (s *Shipper) shipDir(ctx context.Context, dir string) error {
-	pw, pos, sending, err := openPosition(dir)
+	pw, pos, until, handled, err := openPosition(dir)
 	if err != nil {
 		return err
 	}
 	defer pw.close()
-	sp := &spoolShip{dir: dir, log: s.log.With().Str("spool", dir).Logger(), pw: pw, pos: pos,
-		shipped: newRecentIDs(recentIDsKept), setAside: newRecentIDs(recentIDsKept)}
-	if sending {
-		sp.resend = pos
-	} else {
-		sp.resend.Segment = ^uint64(0)
-	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sp := &spoolShip{dir: dir, log: s.log.With().Str("spool", dir).Logger(), pw: pw, cancel: cancel,
+		slots: make(chan struct{}, s.opts.Window), inFlight: map[string]chan struct{}{},
+		shipped: newRecentIDs(recentIDsKept), setAside: newRecentIDs(recentIDsKept),
+		resend: pos, resendUntil: until, resendHandled: handled}
+	sp.win.reset(pos)
+	defer sp.wg.Wait()
 	for ctx.Err() == nil {
 		segs, err := segments(dir)
 		if err != nil {
 			return err
 		}
-		if len(segs) == 0 || segs[len(segs)-1] < sp.pos.Segment {
+		pos := sp.position()
+		if len(segs) == 0 || segs[len(segs)-1] < pos.Segment {
 			if !sleep(ctx, s.opts.Poll) {
-				return nil
+				return sp.failure()
 			}
 			continue
 		}
 		// The segment to ship: the position's, or the first after it.
 		cur := segs[0]
 		for _, seq := range segs {
-			if seq >= sp.pos.Segment {
+			if seq >= pos.Segment {
 				cur = seq
 				break
 			}
 		}
-		if cur != sp.pos.Segment {
-			sp.pos = position{Segment: cur}
+		if cur != pos.Segment {
+			pos = position{Segment: cur}
 		}
+		sp.start(pos)
 		path := segmentPath(dir, cur)
 		if cur < segs[len(segs)-1] {
 			// Sealed: the spool has moved on; ship to its end, then remove it.
@@ -253,13 +279,13 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 				return err
 			}
 			if ctx.Err() != nil {
-				return nil
+				return sp.failure()
 			}
 			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				sp.log.Error().Err(err).Msg("cannot remove a shipped segment")
 			}
-			sp.pos = position{Segment: cur + 1}
-			if err := pw.save(sp.pos); err != nil {
+			sp.start(position{Segment: cur + 1})
+			if err := pw.save(position{Segment: cur + 1}); err != nil {
 				return err
 			}
 			continue
@@ -268,17 +294,27 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 			return err
 		}
 	}
-	return nil
+	return sp.drain()
 }
 
-// shipSealed ships a sealed segment from the position to its end.
+// shipSealed ships a sealed segment from the position to its end, and
+// waits for the records in flight.
 func (s *Shipper) shipSealed(ctx context.Context, sp *spoolShip, path string) error {
+	if err := s.shipSealedLines(ctx, sp, path); err != nil {
+		return err
+	}
+	return sp.drain()
+}
+
+// shipSealedLines takes every line of a sealed segment from the position
+// into the window.
+func (s *Shipper) shipSealedLines(ctx context.Context, sp *spoolShip, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.Seek(sp.pos.Offset, io.SeekStart); err != nil {
+	if _, err := f.Seek(sp.position().Offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek segment: %w", err)
 	}
 	r := bufio.NewReaderSize(f, 64<<10)
@@ -302,10 +338,21 @@ func (s *Shipper) shipSealed(ctx context.Context, sp *spoolShip, path string) er
 }
 
 // follow ships the active segment as it grows, until a newer segment
-// appears (it is then sealed, and shipDir finishes it) or ctx ends.
+// appears (it is then sealed, and shipDir finishes it) or ctx ends; then
+// waits for the records in flight.
 func (s *Shipper) follow(ctx context.Context, sp *spoolShip, path string) error {
+	if err := s.followLines(ctx, sp, path); err != nil {
+		return err
+	}
+	return sp.drain()
+}
+
+// followLines takes the lines of the active segment into the window as
+// they come.
+func (s *Shipper) followLines(ctx context.Context, sp *spoolShip, path string) error {
+	pos := sp.position()
 	tl, err := tail.TailFile(path, tail.Config{
-		Location:      &tail.SeekInfo{Offset: sp.pos.Offset, Whence: io.SeekStart},
+		Location:      &tail.SeekInfo{Offset: pos.Offset, Whence: io.SeekStart},
 		Follow:        true,
 		Poll:          true,
 		CompleteLines: true,
@@ -321,7 +368,7 @@ func (s *Shipper) follow(ctx context.Context, sp *spoolShip, path string) error 
 	}()
 	t := time.NewTicker(s.opts.Poll)
 	defer t.Stop()
-	seq := sp.pos.Segment
+	seq := pos.Segment
 	for {
 		select {
 		case <-ctx.Done():
