@@ -20,13 +20,15 @@ const recentIDsKept = 10000
 const maxSetAsideDoublings = 6
 
 // spoolShip is the state of shipping one virtual host's spool: up to
-// ShipperOptions.Window records posted at once, each by a goroutine of its
-// own, and the position recorded over the prefix of them that is handled.
+// ShipperOptions.Window records posted at once, by as many goroutines, and
+// the position recorded over the prefix of them that is handled.
 type spoolShip struct {
 	dir string
 	log zerolog.Logger
 	// slots holds a token per record of the window.
 	slots chan struct{}
+	// jobs are the records taken, to post; work runs them.
+	jobs chan func()
 	// cancel stops the spool's shipping after a fatal error.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -154,7 +156,7 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 	}
 	line = append([]byte(nil), line...)
 	sp.wg.Add(1)
-	go func() {
+	sp.jobs <- func() {
 		defer sp.wg.Done()
 		var err error
 		if parseErr != nil {
@@ -179,8 +181,17 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 		if err != nil {
 			sp.fail(err)
 		}
-	}()
+	}
 	return nil
+}
+
+// work runs jobs until the channel is closed. The jobs are taken in spool
+// order, so a record waiting for an earlier one never holds back the one it
+// waits for.
+func (sp *spoolShip) work() {
+	for job := range sp.jobs {
+		job()
+	}
 }
 
 // handled records sl handled, moves the position over it once the

@@ -243,11 +243,20 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sp := &spoolShip{dir: dir, log: s.log.With().Str("spool", dir).Logger(), pw: pw, cancel: cancel,
-		slots: make(chan struct{}, s.opts.Window), inFlight: map[string]chan struct{}{},
+		slots: make(chan struct{}, s.opts.Window), jobs: make(chan func(), s.opts.Window), inFlight: map[string]chan struct{}{},
 		shipped: newRecentIDs(recentIDsKept), setAside: newRecentIDs(recentIDsKept),
 		resend: pos, resendUntil: until, resendHandled: handled}
 	sp.win.reset(pos)
-	defer sp.wg.Wait()
+	var workers sync.WaitGroup
+	for range s.opts.Window {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			sp.work()
+		}()
+	}
+	defer workers.Wait()
+	defer close(sp.jobs)
 	for ctx.Err() == nil {
 		segs, err := segments(dir)
 		if err != nil {

@@ -77,8 +77,10 @@ func BenchmarkIngest(b *testing.B) {
 		took := time.Since(started)
 		rate := float64(want) / took.Seconds()
 		b.ReportMetric(rate, "records/s")
-		fmt.Printf("logserver: ingest through the shipper (SQLite): %d records in %.1fs = %.0f records/s; server peak RSS %.1f MB\n",
-			want, took.Seconds(), rate, srv.proc.peakRSS())
+		// CPU per record tells the cost apart from the machine's load.
+		srvCPU, shipCPU := srv.proc.cpuSeconds(), ship.cpuSeconds()
+		fmt.Printf("logserver: ingest through the shipper (SQLite): %d records in %.1fs = %.0f records/s; server peak RSS %.1f MB; CPU per record: server %.0f µs, shipper %.0f µs\n",
+			want, took.Seconds(), rate, srv.proc.peakRSS(), srvCPU/float64(want)*1e6, shipCPU/float64(want)*1e6)
 		ship.stop(b)
 		srv.proc.stop(b)
 	}

@@ -77,6 +77,24 @@ func (p *process) peakRSS() float64 {
 	return -1
 }
 
+// cpuSeconds is the CPU time (user and system) the process used so far.
+func (p *process) cpuSeconds() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	// The fields after the command name, which ends at the last ')':
+	// utime and stime are the 12th and 13th, in clock ticks (100 a second
+	// on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
+}
+
 // server is a log server on a free loopback port.
 type server struct {
 	bin, cfg, addr, db string
