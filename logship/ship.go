@@ -80,6 +80,14 @@ func (sp *spoolShip) position() position {
 	return sp.win.pos
 }
 
+// taken is the offset, in the position's segment, past the last record
+// taken.
+func (sp *spoolShip) taken() int64 {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.win.next
+}
+
 // fail records a fatal error and stops the spool's shipping.
 func (sp *spoolShip) fail(err error) {
 	sp.mu.Lock()
@@ -105,7 +113,8 @@ func (sp *spoolShip) drain() error {
 }
 
 // ship takes one spool line, of size bytes with its newline, into the
-// window and posts it in the background; it waits while the window is
+// window (and keeps line: the caller must not reuse it) and posts it in
+// the background; it waits while the window is
 // full. The record is posted until the log server accepts it, it is known
 // to be there already, or it is set aside, then the position moves over it
 // once every record before it is handled too. A post waits, without limit,
@@ -154,7 +163,6 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 		sp.fail(err)
 		return err
 	}
-	line = append([]byte(nil), line...)
 	sp.wg.Add(1)
 	sp.jobs <- func() {
 		defer sp.wg.Done()

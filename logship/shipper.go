@@ -309,21 +309,23 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 // shipSealed ships a sealed segment from the position to its end, and
 // waits for the records in flight.
 func (s *Shipper) shipSealed(ctx context.Context, sp *spoolShip, path string) error {
-	if err := s.shipSealedLines(ctx, sp, path); err != nil {
+	if err := s.readLines(ctx, sp, path, true); err != nil {
 		return err
 	}
 	return sp.drain()
 }
 
-// shipSealedLines takes every line of a sealed segment from the position
-// into the window.
-func (s *Shipper) shipSealedLines(ctx context.Context, sp *spoolShip, path string) error {
+// readLines takes the lines of a segment, from the last record taken to
+// its end, into the window. The end of a sealed segment that is not a
+// whole line is skipped; that of the active segment is left to follow,
+// which takes it once its writer ends it.
+func (s *Shipper) readLines(ctx context.Context, sp *spoolShip, path string, sealed bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.Seek(sp.position().Offset, io.SeekStart); err != nil {
+	if _, err := f.Seek(sp.taken(), io.SeekStart); err != nil {
 		return fmt.Errorf("seek segment: %w", err)
 	}
 	r := bufio.NewReaderSize(f, 64<<10)
@@ -333,7 +335,7 @@ func (s *Shipper) shipSealedLines(ctx context.Context, sp *spoolShip, path strin
 			if err := s.ship(ctx, sp, line[:len(line)-1], int64(len(line))); err != nil {
 				return err
 			}
-		} else if len(line) > 0 {
+		} else if len(line) > 0 && sealed {
 			sp.log.Warn().Int("bytes", len(line)).Msg("a sealed segment ends with an incomplete record (torn by a crash?); skipped")
 		}
 		if err == io.EOF {
@@ -350,6 +352,11 @@ func (s *Shipper) shipSealedLines(ctx context.Context, sp *spoolShip, path strin
 // appears (it is then sealed, and shipDir finishes it) or ctx ends; then
 // waits for the records in flight.
 func (s *Shipper) follow(ctx context.Context, sp *spoolShip, path string) error {
+	// A backlog is read as a sealed segment is, which costs less per line
+	// than following.
+	if err := s.readLines(ctx, sp, path, false); err != nil {
+		return err
+	}
 	if err := s.followLines(ctx, sp, path); err != nil {
 		return err
 	}
@@ -357,11 +364,11 @@ func (s *Shipper) follow(ctx context.Context, sp *spoolShip, path string) error 
 }
 
 // followLines takes the lines of the active segment into the window as
-// they come.
+// they come, from the last record taken.
 func (s *Shipper) followLines(ctx context.Context, sp *spoolShip, path string) error {
 	pos := sp.position()
 	tl, err := tail.TailFile(path, tail.Config{
-		Location:      &tail.SeekInfo{Offset: pos.Offset, Whence: io.SeekStart},
+		Location:      &tail.SeekInfo{Offset: sp.taken(), Whence: io.SeekStart},
 		Follow:        true,
 		Poll:          true,
 		CompleteLines: true,
