@@ -114,13 +114,15 @@ func (sp *spoolShip) drain() error {
 
 // ship takes one spool line, of size bytes with its newline, into the
 // window (and keeps line: the caller must not reuse it) and posts it in
-// the background; it waits while the window is
-// full. The record is posted until the log server accepts it, it is known
+// the background; it waits while the window is full. The record is posted until the log server accepts it, it is known
 // to be there already, or it is set aside, then the position moves over it
 // once every record before it is handled too. A post waits, without limit,
 // while the log server is unavailable. ship returns nil when ctx ends, and
 // a fatal error of an earlier post.
 func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int64) error {
+	var rec Record
+	parseErr := json.Unmarshal(line, &rec)
+	id := strings.ToLower(rec.CorrelationID)
 	select {
 	case sp.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -149,10 +151,7 @@ func (s *Shipper) ship(ctx context.Context, sp *spoolShip, line []byte, size int
 			return err
 		}
 	}
-	var rec Record
-	parseErr := json.Unmarshal(line, &rec)
 	var before, mine chan struct{}
-	id := strings.ToLower(rec.CorrelationID)
 	if parseErr == nil {
 		before, mine = sp.inFlight[id], make(chan struct{})
 		sp.inFlight[id] = mine
