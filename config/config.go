@@ -50,13 +50,21 @@ type Config struct {
 
 // Server is the broker connection.
 type Server struct {
-	Host     string `yaml:"host"`
-	Port     int    `yaml:"port"`
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Host string `yaml:"host"`
+	// Hosts are the nodes of a RabbitMQ cluster, "host" or "host:port"
+	// (port: Port); the consumer connects to the first live one, in
+	// order, and moves on to the next when it goes. Empty: Host alone.
+	Hosts    []string `yaml:"hosts"`
+	Port     int      `yaml:"port"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
 	// SSL connects with TLS (amqps), verifying the broker's certificate
 	// against the system's CAs (or the file named by SSL_CERT_FILE).
 	SSL bool `yaml:"ssl"`
+
+	// nodesPort is the port of the Hosts entries that name none (Port
+	// may be the first entry's own); 0: Port.
+	nodesPort int
 }
 
 // LogServer is the central log server that rabbitmq-consumer-logship posts to.
@@ -90,6 +98,15 @@ type VirtualHost struct {
 	// virtual host's consumer serve Prometheus metrics at /metrics, and its
 	// log levels at /log-level, on that address.
 	MetricsListen string `yaml:"metrics_listen"`
+	// QueueType is the type the queue is declared with: QueueClassic
+	// (the default) or QueueQuorum.
+	QueueType string `yaml:"queue_type"`
+	// DeliveryLimit (quorum queues only) is how many times a request is
+	// delivered before it is dead-lettered; 0 means DefaultDeliveryLimit.
+	DeliveryLimit int `yaml:"delivery_limit"`
+	// DeadLetterQueue (quorum queues only) receives the requests over the
+	// delivery limit; empty means Queue + ".dead".
+	DeadLetterQueue string `yaml:"dead_letter_queue"`
 }
 
 // Exchange is the configuration of one exchange.

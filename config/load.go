@@ -216,6 +216,7 @@ func (c *Config) complete(doc *yaml.Node) error {
 	if c.StateDirectory == "" {
 		c.StateDirectory = DefaultStateDirectory
 	}
+	hostSet := c.Server.Host != ""
 	if c.Server.Host == "" {
 		c.Server.Host = "localhost"
 	}
@@ -227,6 +228,9 @@ func (c *Config) complete(doc *yaml.Node) error {
 	}
 	if c.Server.Port < 0 || c.Server.Port > 65535 {
 		return fail("server.port", fmt.Sprintf("%d is not a port number", c.Server.Port))
+	}
+	if err := c.Server.completeHosts(hostSet, fail); err != nil {
+		return err
 	}
 	if c.Server.Username == "" {
 		c.Server.Username = "guest"
@@ -296,6 +300,9 @@ func (c *Config) complete(doc *yaml.Node) error {
 		}
 		if len(vh.FernetKeys) > 0 {
 			vh.FernetKey = vh.FernetKeys[0]
+		}
+		if err := completeQueueType(&vh, key, fail); err != nil {
+			return err
 		}
 		if len(vh.Exchanges) == 0 {
 			return fail(key+".exchanges", "no exchange is configured")

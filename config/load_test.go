@@ -77,6 +77,59 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+func TestLoadQueueTypes(t *testing.T) {
+	tests := []struct {
+		name, vh  string
+		queueType string
+		limit     int
+		dead      string
+	}{
+		{"classic by default", "{queue: q, exchanges: {e: {}}}", "classic", 0, ""},
+		{"quorum defaults", "{queue: q, queue_type: quorum, exchanges: {e: {}}}", "quorum", DefaultDeliveryLimit, "q.dead"},
+		{"quorum configured", "{queue: q, queue_type: quorum, delivery_limit: 3, dead_letter_queue: poison, exchanges: {e: {}}}", "quorum", 3, "poison"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(write(t, "virtual_hosts: {v: "+tt.vh+"}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vh := cfg.VirtualHosts["v"]
+			if vh.QueueType != tt.queueType || vh.DeliveryLimit != tt.limit || vh.DeadLetterQueue != tt.dead {
+				t.Errorf("queue_type %q, delivery_limit %d, dead_letter_queue %q; want %q, %d, %q", vh.QueueType, vh.DeliveryLimit, vh.DeadLetterQueue, tt.queueType, tt.limit, tt.dead)
+			}
+		})
+	}
+}
+
+func TestLoadHosts(t *testing.T) {
+	tests := []struct {
+		name, server string
+		host         string
+		port         int
+		addrs        string
+	}{
+		{"host alone", "{host: h, port: 5673}", "h", 5673, "h:5673"},
+		{"default", "{}", "localhost", 5672, "localhost:5672"},
+		{"hosts", "{hosts: [a, 'b:5680', '[::1]:5681', '::1']}", "a", 5672, "a:5672,b:5680,[::1]:5681,[::1]:5672"},
+		{"hosts, first with a port", "{hosts: ['a:5690', b], port: 5673}", "a", 5690, "a:5690,b:5673"},
+		{"hosts, only the first with a port", "{hosts: ['a:5690', b]}", "a", 5690, "a:5690,b:5672"},
+		{"hosts with ssl", "{hosts: [a, b], ssl: true}", "a", 5671, "a:5671,b:5671"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(write(t, "server: "+tt.server+"\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := cfg.Server
+			if got := strings.Join(s.Addresses(), ","); s.Host != tt.host || s.Port != tt.port || got != tt.addrs {
+				t.Errorf("host %q port %d addresses %s; want %q %d %s", s.Host, s.Port, got, tt.host, tt.port, tt.addrs)
+			}
+		})
+	}
+}
+
 func TestLoadEnvOverride(t *testing.T) {
 	t.Setenv("RABBITMQ_CONSUMER_SERVER_PASSWORD", "from-env")
 	t.Setenv("RABBITMQ_CONSUMER_SERVER_PORT", "5999")
@@ -116,6 +169,14 @@ func TestLoadErrors(t *testing.T) {
 		{"metrics_listen bad port", "virtual_hosts: {v: {queue: q, metrics_listen: '127.0.0.1:70000', exchanges: {e: {}}}}\n", "virtual_hosts.v.metrics_listen", 1, "not a port number (1..65535)"},
 		{"metrics_listen shared", "virtual_hosts:\n  a: {queue: q, metrics_listen: '127.0.0.1:9420', exchanges: {e: {}}}\n  b: {queue: q, metrics_listen: '127.0.0.1:9420', exchanges: {e: {}}}\n", "virtual_hosts.b.metrics_listen", 3, "is virtual_hosts.a.metrics_listen's address too"},
 		{"shipper metrics_listen shared", "log_server: {base_url: 'http://x/', api_token: t, metrics_listen: 'localhost:9419'}\nvirtual_hosts: {v: {queue: q, metrics_listen: 'localhost:9419', exchanges: {e: {}}}}\n", "virtual_hosts.v.metrics_listen", 2, "is log_server.metrics_listen's address too"},
+		{"bad queue type", "virtual_hosts: {v: {queue: q, queue_type: stream, exchanges: {e: {}}}}\n", "virtual_hosts.v.queue_type", 1, "not a queue type (classic, quorum)"},
+		{"delivery limit on classic", "virtual_hosts: {v: {queue: q, delivery_limit: 3, exchanges: {e: {}}}}\n", "virtual_hosts.v.delivery_limit", 1, "needs queue_type: quorum"},
+		{"dead letters on classic", "virtual_hosts: {v: {queue: q, queue_type: classic, dead_letter_queue: d, exchanges: {e: {}}}}\n", "virtual_hosts.v.dead_letter_queue", 1, "needs queue_type: quorum"},
+		{"bad delivery limit", "virtual_hosts: {v: {queue: q, queue_type: quorum, delivery_limit: -2, exchanges: {e: {}}}}\n", "virtual_hosts.v.delivery_limit", 1, "1 or more"},
+		{"dead letters into the queue", "virtual_hosts: {v: {queue: q, queue_type: quorum, dead_letter_queue: q, exchanges: {e: {}}}}\n", "virtual_hosts.v.dead_letter_queue", 1, "the queue itself"},
+		{"host and hosts", "server: {host: a, hosts: [a, b]}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "server.hosts", 1, "not both"},
+		{"bad hosts port", "server: {hosts: [a, 'b:x']}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "server.hosts", 1, `entry 2, "b:x": not host or host:port`},
+		{"empty host in hosts", "server: {hosts: [a, '']}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "server.hosts", 1, "entry 2, \"\": empty host name"},
 		{"log server without token", "log_server: {base_url: 'http://x/'}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "log_server.api_token", 1, "must be set"},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,8 @@ type setup struct {
 	node        *testbroker.Node  // a test's own node: its default virtual host instead of the shared broker's
 	durable     bool              // declare the exchanges durable (exchanges.<name>.durable: true)
 	stateDir    string
+	quorum      int      // > 0: queue_type quorum with this delivery_limit
+	hosts       []string // server.hosts, instead of the broker or node
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -82,7 +84,16 @@ func start(t *testing.T, s setup) *harness {
 		Server:            config.Server{Host: "127.0.0.1", Port: port, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{vh.Name: {
 			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, FernetKeys: s.fernetKeys, Exchanges: exch,
+			QueueType: config.QueueClassic,
 		}},
+	}
+	if s.quorum > 0 {
+		v := cfg.VirtualHosts[vh.Name]
+		v.QueueType, v.DeliveryLimit, v.DeadLetterQueue = config.QueueQuorum, s.quorum, v.Queue+config.DeadLetterSuffix
+		cfg.VirtualHosts[vh.Name] = v
+	}
+	if s.hosts != nil {
+		cfg.Server.Host, cfg.Server.Hosts = "", s.hosts
 	}
 	h := &harness{t: t, vh: vh, cfg: cfg, done: make(chan error, 1), logs: &testutil.SyncBuffer{}, journal: &memJournal{}, notified: newNotes()}
 	c, err := New(Options{

@@ -133,7 +133,9 @@ func tlsDialer(dial func(network, addr string) (net.Conn, error), cfg *tls.Confi
 // declare opens the channel, sets the prefetch and declares the durable
 // queue and the exchanges (see declareExchange), binding each to the queue
 // with the queue's name as routing key. A queue that already exists with
-// other properties (declared by another program) is used as it is.
+// other properties (declared by another program) is used as it is, but
+// for a classic queue where a quorum queue is configured (see
+// queueTypeMismatch). A quorum queue's dead-letter queue is declared first.
 func (c *Consumer) declare(s *session) error {
 	open := func() error {
 		ch, err := s.conn.Channel()
@@ -151,7 +153,8 @@ func (c *Consumer) declare(s *session) error {
 	try := func(what string, declare, passive func(*amqp.Channel) error) error {
 		err := declare(s.ch)
 		var ae *amqp.Error
-		if errors.As(err, &ae) && ae.Code == amqp.PreconditionFailed {
+		var refused *BrokerRefusedError
+		if !errors.As(err, &refused) && errors.As(err, &ae) && ae.Code == amqp.PreconditionFailed {
 			c.amqpLog.Warn().Str("reason", ae.Reason).Msg(what + " exists with other properties; using it as it is")
 			if err := open(); err != nil {
 				return err
@@ -167,14 +170,31 @@ func (c *Consumer) declare(s *session) error {
 		return err
 	}
 	q := c.vh.Queue
-	if err := try("queue "+strconv.Quote(q),
-		func(ch *amqp.Channel) error { _, err := ch.QueueDeclare(q, true, false, false, false, nil); return err },
-		func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
+	queues := []struct{ what, name string }{{"queue", q}}
+	if c.vh.Quorum() {
+		// First, so that dead letters always have somewhere to go.
+		queues = []struct{ what, name string }{{"dead-letter queue", c.vh.DeadLetterQueue}, {"queue", q}}
+	}
+	for _, dq := range queues {
+		args := queueArguments(c.vh)
+		if dq.name != q {
+			args = deadLetterArguments()
+		}
+		if err := try(dq.what+" "+strconv.Quote(dq.name),
+			func(ch *amqp.Channel) error {
+				_, err := ch.QueueDeclare(dq.name, true, false, false, false, args)
+				if c.vh.Quorum() {
+					err = queueTypeMismatch(s.conn, err, c.vh.Name, dq.name)
+				}
+				return err
+			},
+			func(ch *amqp.Channel) error {
+				_, err := ch.QueueDeclarePassive(dq.name, true, false, false, false, nil)
+				return err
+			},
+		); err != nil {
 			return err
-		},
-	); err != nil {
-		return err
+		}
 	}
 	for _, name := range c.vh.ExchangeNames() {
 		if err := c.declareExchange(s, name, open); err != nil {

@@ -1,0 +1,160 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// returnRequest takes the queue's message and gives it back, n times, as
+// a consumer that crashes on it would: each return counts as a delivery of
+// the quorum queue's.
+func returnRequest(t *testing.T, ch *amqp.Channel, queue string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			d, ok, err := ch.Get(queue, false)
+			if err != nil {
+				t.Fatalf("get from %s: %v", queue, err)
+			}
+			if ok {
+				if got := deliveryCount(d.Headers); got != int64(i) {
+					t.Fatalf("delivery %d has %s %d", i+1, deliveryCountHeader, got)
+				}
+				if err := d.Nack(false, true); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no message in %s within 30s", queue)
+			}
+			time.Sleep(10 * time.Millisecond) // polling the queue, with a deadline
+		}
+	}
+}
+
+// TestQuorumDeliveryLimit: on a quorum queue with delivery_limit 3, a
+// request delivered 3 times without being settled (its consumer died each
+// time) is not run again: its caller gets the unexpected error, it lands in
+// the dead-letter queue, and one line with its correlation id is logged.
+// One delivery fewer, it runs as usual.
+func TestQuorumDeliveryLimit(t *testing.T) {
+	const limit = 3
+	tests := []struct {
+		name       string
+		returns    int
+		wantRuns   int32
+		deadLetter bool
+	}{
+		{"under the limit: runs", limit - 1, 1, false},
+		{"at the limit: dead-lettered", limit, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var runs atomic.Int32
+			handlers := map[string]handler.Handler{"dx_poison": handler.Typed("count runs", func(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
+				runs.Add(1)
+				return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
+			})}
+			// The first consumer declares the queues and goes.
+			first := start(t, setup{exchanges: []string{"dx_poison"}, handlers: handlers, quorum: limit})
+			if err := first.stop(); err != nil {
+				t.Fatal(err)
+			}
+			c := first.caller(false)
+			id, reply := c.Send("dx_poison", first.queue(), []byte(`{"food":"x","n":1}`), amqpPublishing())
+			returnRequest(t, c.Channel(), first.queue(), tt.returns)
+
+			second := start(t, setup{exchanges: []string{"dx_poison"}, handlers: handlers, quorum: limit, vh: first.vh})
+			r := c.Wait(reply)
+			dead := first.queue() + ".dead"
+			if !tt.deadLetter {
+				if !r.Success || runs.Load() != tt.wantRuns {
+					t.Fatalf("reply %+v after %d runs; want success after %d", r, runs.Load(), tt.wantRuns)
+				}
+				if q, err := c.Channel().QueueDeclarePassive(dead, true, false, false, false, deadLetterArguments()); err != nil || q.Messages != 0 {
+					t.Fatalf("dead-letter queue: %+v, %v; want empty", q, err)
+				}
+				return
+			}
+			if r.Success || r.Message != wire.UnexpectedFailure().Message || string(r.Data) != "null" {
+				t.Errorf("reply = %+v %s, want the unexpected error", r, r.Data)
+			}
+			if n := runs.Load(); n != 0 {
+				t.Errorf("handler ran %d times, want 0", n)
+			}
+			var d amqp.Delivery
+			var ok bool
+			deadline := time.Now().Add(30 * time.Second)
+			for !ok && time.Now().Before(deadline) {
+				var err error
+				if d, ok, err = c.Channel().Get(dead, true); err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					time.Sleep(10 * time.Millisecond) // polling the queue, with a deadline
+				}
+			}
+			if !ok || d.CorrelationId != id || string(d.Body) != `{"food":"x","n":1}` {
+				t.Fatalf("dead-letter queue %s holds %v %q %q; want the request %s", dead, ok, d.CorrelationId, d.Body, id)
+			}
+			if deaths, _ := d.Headers["x-death"].([]any); len(deaths) != 1 || deaths[0].(amqp.Table)["reason"] != "rejected" {
+				t.Errorf("x-death = %v", d.Headers["x-death"])
+			}
+			var lines []string
+			for _, l := range strings.Split(second.logs.String(), "\n") {
+				if strings.Contains(l, id) {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "over its delivery limit") || !strings.Contains(lines[0], `"deliveries":3`) || !strings.Contains(lines[0], `"replied":true`) {
+				t.Errorf("log lines with the correlation id:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
+
+// TestQuorumOverClassicQueue: a queue that exists as a classic queue, now
+// configured quorum, stops the consumer at once with one line saying what
+// to do; the queue and its messages stay.
+func TestQuorumOverClassicQueue(t *testing.T) {
+	classic := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
+	if err := classic.stop(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := classic.cfg
+	v := cfg.VirtualHosts[classic.vh.Name]
+	v.QueueType, v.DeliveryLimit, v.DeadLetterQueue = "quorum", 5, v.Queue+".dead"
+	cfg.VirtualHosts[classic.vh.Name] = v
+	c, err := New(Options{Config: cfg, VirtualHost: classic.vh.Name, Handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}, Logger: zerolog.New(classic.logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = c.Run(ctx)
+	var refused *BrokerRefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("Run = %v, want a *BrokerRefusedError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"exists with another type than virtual_hosts." + classic.vh.Name + ".queue_type", "never deletes a queue", "rabbitmqctl delete_queue", "loses the messages"} {
+		if !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+			t.Errorf("error %q: want one line containing %q", msg, want)
+		}
+	}
+	if _, err := classic.caller(false).Channel().QueueDeclarePassive(v.Queue, true, false, false, false, nil); err != nil {
+		t.Errorf("the classic queue is gone: %v", err)
+	}
+}
