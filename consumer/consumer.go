@@ -91,6 +91,7 @@ type Consumer struct {
 
 	locks    *lockTable
 	outcomes *outcomes
+	nodes    *nodeList // the broker nodes, see connect
 
 	mu      sync.Mutex
 	current *session // the live session, nil while disconnected
@@ -144,6 +145,7 @@ func New(opts Options) (*Consumer, error) {
 		hostname:        host,
 		metrics:         opts.Metrics,
 		locks:           newLockTable(),
+		nodes:           &nodeList{addrs: opts.Config.Server.Addresses()},
 		outcomes:        newOutcomes(opts.Outcomes),
 		probe:           make(chan chan struct{}),
 		abortCh:         make(chan struct{}),

@@ -215,6 +215,11 @@ func (h *harness) caller(direct bool) *testrpc.Caller {
 	return testrpc.New(h.t, h.vh.URL(), direct)
 }
 
+// callerAt connects a test RPC caller to a node's default virtual host.
+func (h *harness) callerAt(n *testbroker.Node) *testrpc.Caller {
+	return testrpc.New(h.t, n.URL(), false)
+}
+
 // call makes one RPC on the harness's queue.
 func (h *harness) call(c *testrpc.Caller, exchange string, body any) wire.Response {
 	h.t.Helper()

@@ -62,8 +62,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 			served = true
 			c.notify("READY=1")
 		}
-		c.status("consuming %d exchanges on queue %s", len(c.routes), c.vh.Queue)
-		c.amqpLog.Info().Str("queue", c.vh.Queue).Strs("exchanges", c.Exchanges()).Int("prefetch", c.vh.MaxSimultaneousRequests).Msg("consuming")
+		c.status("consuming %d exchanges on queue %s at %s", len(c.routes), c.vh.Queue, s.addr)
+		c.amqpLog.Info().Str("node", s.addr).Str("queue", c.vh.Queue).Strs("exchanges", c.Exchanges()).Int("prefetch", c.vh.MaxSimultaneousRequests).Msg("consuming")
 		reason := c.serve(ctx, stopping, abort, s)
 		if ctx.Err() != nil {
 			return c.drain(s, stop, abortNow)
@@ -71,7 +71,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		c.setCurrent(nil)
 		c.metrics.Connected(false)
 		s.kill()
-		c.amqpLog.Warn().Str("reason", reason).Msg("connection lost; reconnecting")
+		c.nodes.failed(s.addr)
+		c.amqpLog.Warn().Str("reason", reason).Str("node", s.addr).Msg("connection lost; reconnecting")
 		c.status("reconnecting: %s", reason)
 	}
 	return c.drain(nil, stop, abortNow)

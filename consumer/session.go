@@ -29,6 +29,7 @@ const heartbeat = 10 * time.Second
 // only while it lives.
 type session struct {
 	conn       *amqp.Connection
+	addr       string // the broker node's host:port
 	ch         *amqp.Channel
 	tag        string
 	deliveries <-chan amqp.Delivery
@@ -67,37 +68,20 @@ func (e *BrokerRefusedError) Unwrap() error { return e.Err }
 
 var sessionSeq atomic.Int64
 
-// connect opens a session: connection, channel, prefetch, topology, consumer.
+// connect opens a session: connection, channel, prefetch, topology,
+// consumer, on the first broker node that accepts it (see nodeList).
 func (c *Consumer) connect(ctx context.Context) (*session, error) {
-	srv := c.cfg.Server
-	// The scheme stays amqp: with server.ssl, the dial function speaks TLS.
-	uri := amqp.URI{Scheme: "amqp", Host: srv.Host, Port: srv.Port, Username: srv.Username, Password: srv.Password, Vhost: c.vh.Name}
-	host, _ := os.Hostname()
-	dial := amqp.DefaultDial(dialTimeout)
-	if srv.SSL {
-		dial = tlsDialer(dial, &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12})
-	}
-	cfg := amqp.Config{
-		Vhost:     c.vh.Name,
-		Heartbeat: heartbeat,
-		Locale:    "en_US",
-		// Replies and acknowledgements made at the same time share
-		// system calls (and TLS records).
-		Dial: coalesce.Dialer(dial),
-		Properties: amqp.Table{
-			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, host, os.Getpid()),
-			"product":         "rabbitmq-consumer",
-		},
-	}
-	conn, err := amqp.DialConfig(uri.String(), cfg)
+	conn, addr, err := c.nodes.dial(ctx, c.dialNode)
 	if err != nil {
-		return nil, classifyDial(fmt.Sprintf("%s:%d", srv.Host, srv.Port), c.vh.Name, err)
+		return nil, err
 	}
-	s := &session{conn: conn, dead: make(chan struct{})}
+	host, _ := os.Hostname()
+	s := &session{conn: conn, addr: addr, dead: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
 			s.kill()
+			c.nodes.failed(addr)
 		}
 	}()
 	if err := c.declare(s); err != nil {
@@ -110,6 +94,37 @@ func (c *Consumer) connect(ctx context.Context) (*session, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// dialNode opens a connection to the broker node at addr (host:port).
+func (c *Consumer) dialNode(addr string) (*amqp.Connection, error) {
+	srv := c.cfg.Server
+	host, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	// The scheme stays amqp: with server.ssl, the dial function speaks TLS.
+	uri := amqp.URI{Scheme: "amqp", Host: host, Port: port, Username: srv.Username, Password: srv.Password, Vhost: c.vh.Name}
+	me, _ := os.Hostname()
+	dial := amqp.DefaultDial(dialTimeout)
+	if srv.SSL {
+		dial = tlsDialer(dial, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
+	}
+	cfg := amqp.Config{
+		Vhost:     c.vh.Name,
+		Heartbeat: heartbeat,
+		Locale:    "en_US",
+		// Replies and acknowledgements made at the same time share
+		// system calls (and TLS records).
+		Dial: coalesce.Dialer(dial),
+		Properties: amqp.Table{
+			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, me, os.Getpid()),
+			"product":         "rabbitmq-consumer",
+		},
+	}
+	conn, err := amqp.DialConfig(uri.String(), cfg)
+	if err != nil {
+		return nil, classifyDial(addr, c.vh.Name, err)
+	}
+	return conn, nil
 }
 
 // tlsDialer makes TLS connections over dial's, handshaking within the

@@ -12,6 +12,6 @@ const (
 	ExitFailure = 1  // runtime failure, or a stop that had to abandon requests
 	ExitUsage   = 64 // EX_USAGE: bad command line
 	ExitHandler = 65 // EX_DATAERR: an exchange's handler or contract is missing or invalid
-	ExitRefused = 77 // EX_NOPERM: the broker refused us: credentials, virtual host, TLS certificate
+	ExitRefused = 77 // EX_NOPERM: the broker refused us: credentials, virtual host, TLS certificate, a queue of another type than configured
 	ExitConfig  = 78 // EX_CONFIG: configuration file missing or invalid
 )
