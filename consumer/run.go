@@ -177,11 +177,12 @@ func (c *Consumer) runJob(j job) {
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
 	log := &requestLog{base: &c.log, handler: &c.handlerLog, exchange: in.exchange, cid: in.correlationID}
-	if c.overDeliveryLimit(d, log) {
-		return
-	}
 	m, start := c.metrics.Exchange(in.exchange), time.Now()
 	m.Started(in.redelivered)
+	if c.overDeliveryLimit(d, log) {
+		m.Finished(metrics.UnexpectedError, start) // as its caller sees it
+		return
+	}
 	res := c.respond(stopping, abort, log, in)
 	c.settle(s, d, log, res)
 	m.Finished(res.outcome, start)
