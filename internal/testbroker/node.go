@@ -45,6 +45,20 @@ type Node struct {
 // (found by its node name) and removes its files.
 func StartNode(t testing.TB) *Node {
 	t.Helper()
+	return startNode(t, randomCookie())
+}
+
+// randomCookie is an Erlang cookie: nodes and rabbitmqctl that share it
+// may talk to each other.
+func randomCookie() string {
+	cookie := make([]byte, 20)
+	_, _ = rand.Read(cookie)
+	return strings.ToUpper(hex.EncodeToString(cookie))
+}
+
+// startNode starts a node with the given Erlang cookie.
+func startNode(t testing.TB, cookie string) *Node {
+	t.Helper()
 	bin, err := rabbitBinDir()
 	if err != nil {
 		t.Fatal(err)
@@ -60,11 +74,9 @@ func StartNode(t testing.TB) *Node {
 			t.Fatal(err)
 		}
 	}
-	// The node and rabbitmqctl share this cookie through HOME.
-	cookie := make([]byte, 20)
-	_, _ = rand.Read(cookie)
+	// The node and rabbitmqctl share the cookie through HOME.
 	files := map[string]string{
-		filepath.Join(home, ".erlang.cookie"): strings.ToUpper(hex.EncodeToString(cookie)),
+		filepath.Join(home, ".erlang.cookie"): cookie,
 		n.path("enabled_plugins"):             "[].\n",
 		n.path("rabbitmq-env.conf"):           "",
 		n.path("rabbitmq.conf"):               fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\n", n.Port),
