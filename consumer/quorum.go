@@ -122,11 +122,9 @@ func (c *Consumer) overDeliveryLimit(d amqp.Delivery, log *requestLog) bool {
 	payload := json.RawMessage(journalPayload(d.Body))
 	c.journal(logship.Record{Kind: logship.KindRequest, CorrelationID: d.CorrelationId, RequestPayload: payload,
 		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username, Hostname: c.hostname, ExchangeName: d.Exchange})
-	rec := logship.Record{Kind: logship.KindResponse, CorrelationID: d.CorrelationId, ResponsePayload: json.RawMessage("null"), Traceback: &traceback}
-	if replied {
-		rec.ResponsePayload = reply
-	}
-	c.journal(rec)
+	// The reply the caller got, or would have got: a log server takes only
+	// an object as a response payload.
+	c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: d.CorrelationId, ResponsePayload: reply, Traceback: &traceback})
 	if err := d.Reject(false); err != nil {
 		log.Warn().Err(err).Msg("cannot dead-letter the request on its lost channel; the broker delivers it again")
 	}
