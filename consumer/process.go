@@ -26,8 +26,11 @@ type incoming struct {
 	replyTo       string
 	redelivered   bool
 	deadline      time.Time // zero: none
-	body          []byte
-	callBody      []byte // the request as the handler gets it: decrypted, defaults applied
+	// acceptProgress is true when the caller asked for progress updates
+	// (wire.AcceptProgressHeader).
+	acceptProgress bool
+	body           []byte
+	callBody       []byte // the request as the handler gets it: decrypted, defaults applied
 }
 
 // result is what the pipeline decided for one delivery.
@@ -218,7 +221,9 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		return answer{fate: expired}
 	}
 	call := &handler.Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
-	raw, err := c.run(abort, log, rt, call)
+	progress, flushProgress := c.withProgress(abort, log, in)
+	raw, err := c.run(progress, log, rt, call)
+	flushProgress() // the last update goes before the reply
 	wellFormed := handler.EncodesJSON(rt.handler)
 	if err == nil && !rt.contract.ProveResponse(raw, wellFormed) {
 		if err = rt.contract.CheckResponse(raw); err != nil {

@@ -175,7 +175,8 @@ func (c *Consumer) runJob(j job) {
 // handle answers one delivery, running its handler at most once per
 // process: a request delivered again is answered from its outcome.
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
-	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body}
+	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body,
+		acceptProgress: wire.TrueHeader(d.Headers[wire.AcceptProgressHeader])}
 	log := &requestLog{base: &c.log, handler: &c.handlerLog, exchange: in.exchange, cid: in.correlationID}
 	m, start := c.metrics.Exchange(in.exchange), time.Now()
 	m.Started(in.redelivered)

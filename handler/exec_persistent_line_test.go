@@ -51,11 +51,19 @@ func TestParseResponseLine(t *testing.T) {
 		{`{"correlation_id":"c"}`, "", "without a response object", false},
 		{`{"correlation_id":"c","response":[]}`, "", "without a response object", false},
 		{`{"correlation_id":"c","response":null}`, "", "without a response object", false},
+		{`{"correlation_id":"c","progress":{"state":"Building","message":"m","percent":40,"data":{"k":1}}}`, "", "", false},
+		{`{"correlation_id":"c","progress":{"state":"Building"},"response":{}}`, `{}`, "", false},
+		{`{"correlation_id":"d","progress":{"state":"Building"}}`, "", `correlation_id "d" while "c" was asked`, false},
+		{`{"correlation_id":"c","progress":"Building"}`, "", "a progress line whose progress is not", false},
+		{`{"correlation_id":"c","progress":{"percent":"half"}}`, "", "a progress line whose progress is not", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
 			line := []byte(tt.line)
-			got, err := parseResponseLine(line, "c")
+			got, progress, err := parseResponseLine(line, "c")
+			if wantProgress := strings.Contains(tt.line, `"progress":{"state"`) && !strings.Contains(tt.line, "response") && tt.err == ""; (progress != nil) != wantProgress {
+				t.Errorf("progress = %+v, want one: %v", progress, wantProgress)
+			}
 			switch {
 			case tt.err == "" && (err != nil || string(got) != tt.want):
 				t.Errorf("= %s, %v; want %s", got, err, tt.want)
@@ -83,7 +91,7 @@ func TestParseResponseLineEscapedID(t *testing.T) {
 		if _, plain := plainResponseLine(line, cid); plain {
 			t.Errorf("%q read without decoding", cid)
 		}
-		got, err := parseResponseLine(line, cid)
+		got, _, err := parseResponseLine(line, cid)
 		if wantOK := cid != "a\xffb"; (err == nil) != wantOK || (wantOK && string(got) != "{}") {
 			t.Errorf("parseResponseLine(%s) = %s, %v", line, got, err)
 		}

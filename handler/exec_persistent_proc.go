@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // Protocol is the persistent handler protocol's name and version: the
@@ -166,51 +168,69 @@ func (p *persistentProc) readLine() ([]byte, error) {
 func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *Error) {
 	p.line = appendRequestLine(p.line[:0], call)
 	stop := context.AfterFunc(ctx, p.kill)
+	defer stop()
 	_, err := p.stdin.Write(p.line)
-	var line []byte
-	if err == nil {
-		line, err = p.readLine()
+	for err == nil {
+		var line []byte
+		if line, err = p.readLine(); err != nil {
+			break
+		}
+		raw, progress, perr := parseResponseLine(line, call.CorrelationID)
+		switch {
+		case perr != nil:
+			if ctx.Err() != nil {
+				return nil, runEnd{ctxErr: ctx.Err()}.failure()
+			}
+			return nil, &Error{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
+		case progress != nil:
+			Progress(ctx, *progress)
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, runEnd{ctxErr: ctx.Err()}.failure()
+		}
+		p.served++
+		return raw, nil
 	}
-	stop()
 	if ctx.Err() != nil {
 		return nil, runEnd{ctxErr: ctx.Err()}.failure()
 	}
-	switch {
-	case errors.Is(err, errLineTooLong):
+	if errors.Is(err, errLineTooLong) {
 		return nil, runEnd{overflow: true}.failure()
-	case err != nil:
-		return nil, &Error{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
 	}
-	raw, perr := parseResponseLine(line, call.CorrelationID)
-	if perr != nil {
-		return nil, &Error{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
-	}
-	p.served++
-	return raw, nil
+	return nil, &Error{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
 }
 
-// parseResponseLine checks a response line and returns its response
-// object, a copy.
-func parseResponseLine(line []byte, correlationID string) (json.RawMessage, error) {
+// parseResponseLine checks a line the process wrote during a request: a
+// response line gives its response object, a copy; a progress line (a
+// "progress" object and no "response") gives its progress update.
+func parseResponseLine(line []byte, correlationID string) (json.RawMessage, *wire.Progress, error) {
 	if raw, ok := plainResponseLine(line, correlationID); ok {
-		return bytes.Clone(raw), nil
+		return bytes.Clone(raw), nil, nil
 	}
 	var r struct {
 		CorrelationID *string         `json:"correlation_id"`
 		Response      json.RawMessage `json:"response"`
+		Progress      json.RawMessage `json:"progress"`
 	}
 	if err := json.Unmarshal(line, &r); err != nil {
-		return nil, fmt.Errorf("a line that is not a JSON object (%w): %s", err, truncate(string(line), 200))
+		return nil, nil, fmt.Errorf("a line that is not a JSON object (%w): %s", err, truncate(string(line), 200))
 	}
 	switch {
 	case r.CorrelationID == nil:
-		return nil, fmt.Errorf("a line without correlation_id: %s", truncate(string(line), 200))
+		return nil, nil, fmt.Errorf("a line without correlation_id: %s", truncate(string(line), 200))
 	case *r.CorrelationID != correlationID:
-		return nil, fmt.Errorf("a response to correlation_id %q while %q was asked", truncate(*r.CorrelationID, 100), correlationID)
+		return nil, nil, fmt.Errorf("a response to correlation_id %q while %q was asked", truncate(*r.CorrelationID, 100), correlationID)
+	case len(r.Response) == 0 && len(r.Progress) > 0:
+		var pr wire.Progress
+		if r.Progress[0] != '{' || json.Unmarshal(r.Progress, &pr) != nil {
+			return nil, nil, fmt.Errorf("a progress line whose progress is not {\"state\": string, \"message\": string, \"percent\": number, \"data\": ...}: %s", truncate(string(line), 200))
+		}
+		return nil, &pr, nil
 	case len(r.Response) == 0 || r.Response[0] != '{':
-		return nil, fmt.Errorf("a line without a response object: %s", truncate(string(line), 200))
+		return nil, nil, fmt.Errorf("a line without a response object: %s", truncate(string(line), 200))
 	}
-	return r.Response, nil
+	return r.Response, nil, nil
 }
 
 // plainResponseLine reads the response line that parseResponseLine takes

@@ -74,11 +74,9 @@ func ServeIO(ctx context.Context, in io.Reader, out, errOut io.Writer, h Handler
 		if req.CorrelationID == "" {
 			return errors.New("read a request: a line without a correlation_id")
 		}
-		line = answer(ctx, h, req, errOut, line[:0])
-		if _, err := w.Write(line); err != nil {
-			return fmt.Errorf("write a response: %w", err)
-		}
-		if err := w.Flush(); err != nil {
+		pl := &progressLines{w: w, correlationID: req.CorrelationID}
+		line = answer(context.WithValue(ctx, progressKey{}, pl), h, req, errOut, line[:0])
+		if err := pl.finish(line); err != nil {
 			return fmt.Errorf("write a response: %w", err)
 		}
 		if err := ctx.Err(); err != nil {

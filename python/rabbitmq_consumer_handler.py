@@ -24,6 +24,8 @@ returns (the program then ends with status 0).
   {"success": false, "message": "An unexpected error occurred",
   "data": null}; the process keeps serving. SystemExit and
   KeyboardInterrupt are not caught: they end the process.
+- progress(state, message, percent, data), called in fn, reports the
+  request's progress to a caller that asked for it.
 - stdout is the protocol's channel, so serve() points file descriptor 1 and
   sys.stdout at stderr while it runs: a print() in fn, or a program fn
   starts, writes to the log and cannot corrupt the protocol.
@@ -38,7 +40,7 @@ import os
 import sys
 import time
 
-__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "reply", "serve"]
+__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "progress", "reply", "serve"]
 
 PROTOCOL = "rabbitmq-consumer/1"
 """The protocol this module speaks, as named in the handshake."""
@@ -73,6 +75,32 @@ class ProtocolError(Exception):
 def reply(success, message, data=None):
     """A response dict: {"success": success, "message": message, "data": data}."""
     return {"success": bool(success), "message": str(message), "data": data}
+
+
+# The request being served: (stdout, correlation_id), or None between requests.
+_current = None
+
+
+def progress(state, message="", percent=None, data=None):
+    """Report progress of the request being served, e.g. progress("Building", "Compiling", 40).
+
+    state: a short word for the phase (str); message: what happens (str);
+    percent: how much is done, 0 to 100, or None; data: any JSON value, or
+    None. The consumer passes it on to a caller that asked for progress
+    (rate-limited, the latest update wins) and drops it otherwise. Call it
+    from fn (its thread) while it runs; outside a request it does nothing.
+    """
+    current = _current
+    if current is None:
+        return
+    out, correlation_id = current
+    update = {"state": str(state), "message": str(message)}
+    if percent is not None:
+        update["percent"] = float(percent)
+    if data is not None:
+        update["data"] = data
+    out.write(_encode({"correlation_id": correlation_id, "progress": update}))
+    out.flush()
 
 
 def _unexpected():
@@ -120,7 +148,13 @@ def _loop(fn, stdin, stdout, err):
             raise ProtocolError("a line that is not JSON: %.100r" % (line,)) from e
         if not isinstance(message, dict) or not isinstance(message.get("correlation_id"), str):
             raise ProtocolError("a line that is not a request: %.100r" % (line,))
-        stdout.write(_answer(fn, message, err))
+        global _current
+        _current = (stdout, message["correlation_id"])
+        try:
+            line = _answer(fn, message, err)
+        finally:
+            _current = None
+        stdout.write(line)
         stdout.flush()
 
 

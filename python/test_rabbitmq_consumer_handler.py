@@ -79,6 +79,24 @@ class ServeTest(unittest.TestCase):
         self.assertTrue(8 < soon.seconds_left() <= 10)
         self.assertIsNone(rch.Meta("c", "e", "v", False, None).seconds_left())
 
+    def test_progress(self):
+        def fn(request, meta):
+            rch.progress("Building", "step 1", 40, {"k": 1})
+            rch.progress("Done")
+            return rch.reply(True, "ok")
+
+        lines, _ = run(fn, request_line("p1", {}))
+        got = [json.loads(l) for l in lines[1:]]
+        self.assertEqual(got, [
+            {"correlation_id": "p1", "progress": {"state": "Building", "message": "step 1", "percent": 40.0, "data": {"k": 1}}},
+            {"correlation_id": "p1", "progress": {"state": "Done", "message": ""}},
+            {"correlation_id": "p1", "response": rch.reply(True, "ok")},
+        ])
+        out = io.BytesIO()
+        rch.progress("Outside", "a request")  # between requests: nothing written
+        self.assertEqual(out.getvalue(), b"")
+        self.assertIsNone(rch._current)
+
     def test_no_request(self):
         lines, _ = run(lambda r, m: rch.reply(True, ""))
         self.assertEqual(lines, [HANDSHAKE])
