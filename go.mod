@@ -3,6 +3,7 @@ module github.com/rabbitmq-consumer/rabbitmq-consumer
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/fernet/fernet-go v0.0.0-20240119011108-303da6aec611
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/spf13/viper v1.21.0

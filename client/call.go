@@ -15,7 +15,17 @@ import (
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	encrypt []string
+	encrypt  []string
+	progress func(wire.Progress)
+}
+
+// WithProgress asks the consumer for the call's progress updates (the
+// request header wire.AcceptProgressHeader) and calls fn with each, in
+// order, on the calling goroutine, before Call returns the reply. The
+// consumer sends at most one update per 200 ms; updates that arrive while
+// fn runs wait (up to 64; later ones are dropped).
+func WithProgress(fn func(wire.Progress)) CallOption {
+	return func(o *callOptions) { o.progress = fn }
 }
 
 // Encrypt Fernet-encrypts the named top-level string fields of the request

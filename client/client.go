@@ -220,5 +220,5 @@ func (c *Client) Call(ctx context.Context, exchange string, body any, opts ...Ca
 	if err != nil {
 		return wire.Response{}, err
 	}
-	return s.call(ctx, exchange, c.cfg.Queue, payload)
+	return s.call(ctx, exchange, c.cfg.Queue, payload, o.progress)
 }

@@ -48,7 +48,7 @@ func newRig(t *testing.T) *rig {
 		Path:   "test.yml",
 		Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{r.vh.Name: {Name: r.vh.Name, Queue: queue, MaxSimultaneousRequests: 20, FernetKey: k.Encode(),
-			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}, "dx_durable": {Type: "direct", Durable: true}}}},
+			Exchanges: map[string]config.Exchange{"dx_echo": {Type: "direct"}, "dx_slow": {Type: "direct"}, "dx_progress": {Type: "direct"}, "dx_durable": {Type: "direct", Durable: true}}}},
 	}
 	c, err := consumer.New(consumer.Options{Config: cc, VirtualHost: r.vh.Name, Logger: zerolog.Nop(), Handlers: map[string]handler.Handler{
 		"dx_echo": handler.Typed("echo", func(_ context.Context, call *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
@@ -61,6 +61,13 @@ func newRig(t *testing.T) *rig {
 		"dx_durable": handler.Typed("echo on a durable exchange", func(_ context.Context, _ *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			return wire.Reply[echoRequest]{Success: true, Message: "durable", Data: req}, nil
 		}),
+		"dx_progress": handler.Typed("reports N steps of progress", func(ctx context.Context, _ *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
+			for i := 1; i <= req.N; i++ {
+				handler.Progress(ctx, wire.Progress{State: "Building", Message: fmt.Sprint("step ", i), Percent: wire.Percentage(float64(100 * i / req.N))})
+				time.Sleep(250 * time.Millisecond) // the work, longer than the consumer's 200 ms between updates
+			}
+			return wire.Reply[echoRequest]{Success: true, Message: "built", Data: req}, nil
+		}, handler.WithLockAttribute("n")),
 		"dx_slow": handler.Typed("slow, one at a time", func(ctx context.Context, _ *handler.Call, req echoRequest) (wire.Reply[echoRequest], error) {
 			r.mu.Lock()
 			r.slow = append(r.slow, req.N)

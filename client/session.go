@@ -34,8 +34,12 @@ type session struct {
 
 type pendingCall struct {
 	reply    chan wire.Response
+	progress chan wire.Progress // nil: the call takes no progress
 	returned *amqp.Return
 }
+
+// progressBuffer is how many progress updates wait for a call's callback.
+const progressBuffer = 64
 
 func openSession(conn *amqp.Connection, direct bool) (*session, error) {
 	ch, err := conn.Channel()
@@ -83,6 +87,10 @@ func openSession(conn *amqp.Connection, direct bool) (*session, error) {
 // waits for (a call that gave up, a second answer) are dropped.
 func (s *session) dispatch(deliveries <-chan amqp.Delivery) {
 	for d := range deliveries {
+		if wire.TrueHeader(d.Headers[wire.ProgressHeader]) {
+			s.progress(d)
+			continue
+		}
 		var r wire.Response
 		if err := json.Unmarshal(d.Body, &r); err != nil {
 			r = wire.Response{Message: "unparsable reply: " + err.Error()}
@@ -94,6 +102,25 @@ func (s *session) dispatch(deliveries <-chan amqp.Delivery) {
 		if p != nil {
 			p.reply <- r
 		}
+	}
+}
+
+// progress hands a progress update to the call waiting for it, if it
+// takes progress and has room; otherwise it is dropped.
+func (s *session) progress(d amqp.Delivery) {
+	var pr wire.Progress
+	if err := json.Unmarshal(d.Body, &pr); err != nil {
+		return
+	}
+	s.mu.Lock()
+	p := s.pending[d.CorrelationId]
+	s.mu.Unlock()
+	if p == nil || p.progress == nil {
+		return
+	}
+	select {
+	case p.progress <- pr:
+	default:
 	}
 }
 
@@ -185,12 +212,19 @@ func newCorrelationID() string {
 }
 
 // call publishes one request and waits for its reply.
-func (s *session) call(ctx context.Context, exchange, routingKey string, body []byte) (wire.Response, error) {
+// With progress set, it asks for progress updates and calls progress with
+// each before it returns the reply.
+func (s *session) call(ctx context.Context, exchange, routingKey string, body []byte, progress func(wire.Progress)) (wire.Response, error) {
 	if err := s.bind(exchange, routingKey); err != nil {
 		return wire.Response{}, err
 	}
 	id := newCorrelationID()
 	p := &pendingCall{reply: make(chan wire.Response, 1)}
+	headers := amqp.Table{}
+	if progress != nil {
+		p.progress = make(chan wire.Progress, progressBuffer)
+		headers[wire.AcceptProgressHeader] = int32(1)
+	}
 	s.mu.Lock()
 	if s.failed != nil {
 		s.mu.Unlock()
@@ -204,6 +238,7 @@ func (s *session) call(ctx context.Context, exchange, routingKey string, body []
 		s.mu.Unlock()
 	}
 	deadline, _ := ctx.Deadline()
+	headers[wire.DeadlineHeader] = deadline.UnixMilli()
 	ttl := time.Until(deadline).Milliseconds()
 	if ttl < 1 {
 		forget()
@@ -215,7 +250,7 @@ func (s *session) call(ctx context.Context, exchange, routingKey string, body []
 		ReplyTo:       s.replyTo,
 		Expiration:    strconv.FormatInt(ttl, 10),
 		Timestamp:     time.Now(),
-		Headers:       amqp.Table{wire.DeadlineHeader: deadline.UnixMilli()},
+		Headers:       headers,
 		Body:          body,
 	}
 	dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, routingKey, true, false, msg)
@@ -240,15 +275,32 @@ func (s *session) call(ctx context.Context, exchange, routingKey string, body []
 		forget()
 		return wire.Response{}, &UnroutableError{Exchange: exchange, RoutingKey: routingKey, Reason: fmt.Sprintf("%d %s (no queue is bound with that routing key)", ret.ReplyCode, ret.ReplyText)}
 	}
-	select {
-	case r, ok := <-p.reply:
-		if !ok {
-			return wire.Response{}, fmt.Errorf("call %s: %w", exchange, s.failedErr())
+	for {
+		select {
+		case pr := <-p.progress: // nil without progress: never ready
+			progress(pr)
+		case r, ok := <-p.reply:
+			if !ok {
+				return wire.Response{}, fmt.Errorf("call %s: %w", exchange, s.failedErr())
+			}
+			drainProgress(p.progress, progress)
+			return r, nil
+		case <-ctx.Done():
+			forget()
+			return wire.Response{}, s.ended(ctx, exchange, ctx.Err())
 		}
-		return r, nil
-	case <-ctx.Done():
-		forget()
-		return wire.Response{}, s.ended(ctx, exchange, ctx.Err())
+	}
+}
+
+// drainProgress passes on the updates that came before the reply.
+func drainProgress(updates chan wire.Progress, progress func(wire.Progress)) {
+	for {
+		select {
+		case pr := <-updates:
+			progress(pr)
+		default:
+			return
+		}
 	}
 }
 

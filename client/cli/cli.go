@@ -47,6 +47,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	exchange := fs.String("exchange", "", "exchange (action) to call (required)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the reply; also the request's expiration")
 	direct := fs.Bool("direct-reply-to", false, "receive the reply through direct reply-to instead of a reply queue bound to the exchange")
+	quiet := fs.Bool("quiet", false, "do not ask for progress updates nor show them")
 	var encrypt listFlag
 	fs.Var(&encrypt, "encrypt", "Fernet-encrypt this top-level string field with the virtual host's key (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +104,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(ExitConnection, "%v", err)
 	}
 	defer c.Close()
-	resp, err := c.Call(ctx, *exchange, body, client.Encrypt(encrypt...))
+	opts := []client.CallOption{client.Encrypt(encrypt...)}
+	view := newProgressView(stderr)
+	if !*quiet {
+		opts = append(opts, client.WithProgress(view.show))
+	}
+	resp, err := c.Call(ctx, *exchange, body, opts...)
+	view.end() // the status line goes before anything else is printed
 	var unroutable *client.UnroutableError
 	switch {
 	case errors.As(err, &unroutable):

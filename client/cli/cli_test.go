@@ -15,6 +15,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/consumer"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
 )
 
@@ -56,14 +57,14 @@ virtual_hosts:
   %s:
     queue: q
     fernet_key: %s
-    exchanges: {dx_example: {}, dx_echo: {}, dx_slow: {}, dx_id: {}}
+    exchanges: {dx_example: {}, dx_echo: {}, dx_slow: {}, dx_id: {}, dx_progress: {}}
 `, handlers, dir, vh.Name, k.Encode()), 0o644)
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	notified := make(chan string, 10)
-	c, err := consumer.New(consumer.Options{Config: cfg, VirtualHost: vh.Name, Logger: zerolog.Nop(), Notify: func(s string) {
+	c, err := consumer.New(consumer.Options{Config: cfg, VirtualHost: vh.Name, Logger: zerolog.Nop(), Handlers: map[string]handler.Handler{"dx_progress": progressHandler()}, Notify: func(s string) {
 		select {
 		case notified <- s:
 		default:
