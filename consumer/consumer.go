@@ -70,6 +70,9 @@ type Options struct {
 	// processes, what they write to stderr, what Go handlers log); nil:
 	// Logger.
 	HandlerLogger *zerolog.Logger
+	// RetryLimit is how many times a request is published again when its
+	// handler asks to retry later; 0 (or less) means DefaultRetryLimit.
+	RetryLimit int
 }
 
 // Consumer serves one virtual host.
@@ -83,6 +86,7 @@ type Consumer struct {
 	notify          func(string)
 	drainTimeout    time.Duration
 	maxRequestBytes int
+	retryLimit      int
 	backoff         Backoff
 	hostname        string
 	metrics         *metrics.Consumer // nil: none
@@ -159,6 +163,9 @@ func New(opts Options) (*Consumer, error) {
 	}
 	if c.drainTimeout <= 0 {
 		c.drainTimeout = DefaultDrainTimeout
+	}
+	if c.retryLimit = opts.RetryLimit; c.retryLimit <= 0 {
+		c.retryLimit = DefaultRetryLimit
 	}
 	if c.maxRequestBytes <= 0 {
 		c.maxRequestBytes = DefaultMaxRequestBytes

@@ -29,8 +29,10 @@ type incoming struct {
 	// acceptProgress is true when the caller asked for progress updates
 	// (wire.AcceptProgressHeader).
 	acceptProgress bool
-	body           []byte
-	callBody       []byte // the request as the handler gets it: decrypted, defaults applied
+	// attempt counts the runs of the request (see attemptHeader).
+	attempt  int
+	body     []byte
+	callBody []byte // the request as the handler gets it: decrypted, defaults applied
 }
 
 // result is what the pipeline decided for one delivery.
@@ -42,6 +44,10 @@ type result struct {
 	requeue bool
 	// outcome is how the request ended, for the metrics.
 	outcome metrics.Outcome
+	// retry publishes the request again, through the delay queue, to
+	// run after retryAfter; it has no reply.
+	retry      bool
+	retryAfter time.Duration
 }
 
 // process runs the whole pipeline for one request: check, decode, decrypt,
@@ -75,6 +81,8 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		switch a.fate {
 		case requeued:
 			return result{requeue: true, outcome: metrics.Requeued}
+		case retryLater:
+			return result{retry: true, retryAfter: a.retryAfter, outcome: metrics.Requeued}
 		case expired:
 			c.journal(request)
 			tb := "expired: the caller's deadline passed before the request could start"
@@ -182,6 +190,8 @@ type answer struct {
 	// traceback holds the details of a failure, for the log and the log
 	// server; empty on success.
 	traceback string
+	// retryAfter is the delay before the request runs again (retryLater).
+	retryAfter time.Duration
 }
 
 // fate is what became of a valid request.
@@ -196,6 +206,9 @@ const (
 	// expired: the caller's deadline passed before the request could
 	// start; it is neither run nor answered.
 	expired
+	// retryLater: the handler said "not now"; the request is published
+	// again after a delay.
+	retryLater
 )
 
 // answer produces the response of a valid request: from the mock, or by
@@ -220,9 +233,18 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
 		return answer{fate: expired}
 	}
-	call := &handler.Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Deadline: in.deadline, Body: in.callBody}
+	call := &handler.Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Attempt: in.attempt, Deadline: in.deadline, Body: in.callBody}
 	progress, flushProgress := c.withProgress(abort, log, in)
 	raw, err := c.run(progress, log, rt, call)
+	var later *handler.RetryLaterError
+	if errors.As(err, &later) {
+		a := c.retryLater(log, in, later.After)
+		if a.fate == retryLater {
+			handler.Progress(progress, wire.Progress{State: "Waiting", Message: fmt.Sprintf("not now: runs again in %v (attempt %d)", later.After, in.attempt+1)})
+		}
+		flushProgress()
+		return a
+	}
 	flushProgress() // the last update goes before the reply
 	wellFormed := handler.EncodesJSON(rt.handler)
 	if err == nil && !rt.contract.ProveResponse(raw, wellFormed) {

@@ -175,8 +175,9 @@ func (c *Consumer) runJob(j job) {
 // handle answers one delivery, running its handler at most once per
 // process: a request delivered again is answered from its outcome.
 func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.Delivery) {
+	restoreExchange(&d)
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body,
-		acceptProgress: wire.TrueHeader(d.Headers[wire.AcceptProgressHeader])}
+		acceptProgress: wire.TrueHeader(d.Headers[wire.AcceptProgressHeader]), attempt: attemptOf(d.Headers)}
 	log := &requestLog{base: &c.log, handler: &c.handlerLog, exchange: in.exchange, cid: in.correlationID}
 	m, start := c.metrics.Exchange(in.exchange), time.Now()
 	m.Started(in.redelivered)
@@ -220,7 +221,7 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 		return result{reply: o.reply, outcome: metrics.FromOutcome}
 	}
 	res := c.process(stopping, abort, log, in)
-	if res.requeue {
+	if res.requeue || res.retry {
 		c.outcomes.abandon(key, o)
 	} else {
 		c.outcomes.finish(key, o, res.reply)
@@ -242,6 +243,13 @@ func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res resu
 			log.Warn().Err(err).Msg("cannot return the request to the queue")
 		}
 		return
+	}
+	if res.retry {
+		if err := c.republish(d, res.retryAfter); err != nil {
+			log.Warn().Err(err).Msg("cannot publish the request again for later: it goes back to the queue")
+			_ = d.Nack(false, true)
+			return
+		}
 	}
 	if res.reply != nil {
 		if err := c.publish(d, res.reply); err != nil {

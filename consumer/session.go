@@ -31,6 +31,7 @@ type session struct {
 	conn       *amqp.Connection
 	addr       string // the broker node's host:port
 	ch         *amqp.Channel
+	confirm    *amqp.Channel // in confirm mode: requests published again (see republish)
 	tag        string
 	deliveries <-chan amqp.Delivery
 	connClosed chan *amqp.Error
@@ -218,6 +219,9 @@ func (c *Consumer) declare(s *session) error {
 		if err := s.ch.QueueBind(q, q, name, false, nil); err != nil {
 			return fmt.Errorf("bind queue %q to exchange %q: %w", q, name, err)
 		}
+	}
+	if err := c.declareDelay(s); err != nil {
+		return err
 	}
 	s.connClosed = s.conn.NotifyClose(make(chan *amqp.Error, 1))
 	s.chClosed = s.ch.NotifyClose(make(chan *amqp.Error, 1))

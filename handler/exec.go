@@ -79,7 +79,13 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 	r.finish(log)
 	log.Debug().Int("handler_pid", r.cmd.Process.Pid).Int("exit_status", end.exitCode).Dur("took", time.Since(started)).Msg("handler ended")
 	end.overflow = end.overflow || r.stdout.overflowed()
-	if he := end.failure(); he != nil {
+	if he := end.failure(); he != nil && he.ExitStatus == ExitRetryLater {
+		rl, err := parseRetryAfter(r.stdout.bytes())
+		if err != nil {
+			return nil, &Error{Reason: "handler asked to retry later without a delay", ExitStatus: ExitRetryLater, Err: err, Stderr: r.stderr.tail()}
+		}
+		return nil, rl
+	} else if he != nil {
 		he.Stderr = r.stderr.tail()
 		return nil, he
 	}

@@ -97,13 +97,16 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 	if err != nil {
 		return nil, err
 	}
-	raw, he := p.roundTrip(ctx, call)
+	raw, later, he := p.roundTrip(ctx, call)
 	if he != nil {
 		pl.discard(p)
 		he.Stderr = p.stderr.tail()
 		return nil, he
 	}
 	pl.release(p)
+	if later != nil {
+		return nil, later
+	}
 	return raw, nil
 }
 

@@ -54,13 +54,17 @@ func TestParseResponseLine(t *testing.T) {
 		{`{"correlation_id":"c","progress":{"state":"Building","message":"m","percent":40,"data":{"k":1}}}`, "", "", false},
 		{`{"correlation_id":"c","progress":{"state":"Building"},"response":{}}`, `{}`, "", false},
 		{`{"correlation_id":"d","progress":{"state":"Building"}}`, "", `correlation_id "d" while "c" was asked`, false},
+		{`{"correlation_id":"c","retry_after_seconds":2.5}`, "", "", false},
+		{`{"correlation_id":"c","retry_after_seconds":-1}`, "", "not between 0 and", false},
+		{`{"correlation_id":"c","retry_after_seconds":"soon"}`, "", "without {\"retry_after_seconds\": N}", false},
 		{`{"correlation_id":"c","progress":"Building"}`, "", "a progress line whose progress is not", false},
 		{`{"correlation_id":"c","progress":{"percent":"half"}}`, "", "a progress line whose progress is not", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
 			line := []byte(tt.line)
-			got, progress, err := parseResponseLine(line, "c")
+			pl, err := parseResponseLine(line, "c")
+			got, progress := pl.response, pl.progress
 			if wantProgress := strings.Contains(tt.line, `"progress":{"state"`) && !strings.Contains(tt.line, "response") && tt.err == ""; (progress != nil) != wantProgress {
 				t.Errorf("progress = %+v, want one: %v", progress, wantProgress)
 			}
@@ -91,7 +95,8 @@ func TestParseResponseLineEscapedID(t *testing.T) {
 		if _, plain := plainResponseLine(line, cid); plain {
 			t.Errorf("%q read without decoding", cid)
 		}
-		got, _, err := parseResponseLine(line, cid)
+		pl, err := parseResponseLine(line, cid)
+		got := pl.response
 		if wantOK := cid != "a\xffb"; (err == nil) != wantOK || (wantOK && string(got) != "{}") {
 			t.Errorf("parseResponseLine(%s) = %s, %v", line, got, err)
 		}

@@ -163,9 +163,10 @@ func (p *persistentProc) readLine() ([]byte, error) {
 	}
 }
 
-// roundTrip sends call and reads its response object. When ctx ends first
+// roundTrip sends call and reads its response object, or its "retry
+// later"; progress lines on the way go to the request's reporter. When ctx ends first
 // the process is killed. A failure means the process cannot be used again.
-func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *Error) {
+func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMessage, *RetryLaterError, *Error) {
 	p.line = appendRequestLine(p.line[:0], call)
 	stop := context.AfterFunc(ctx, p.kill)
 	defer stop()
@@ -175,43 +176,67 @@ func (p *persistentProc) roundTrip(ctx context.Context, call *Call) (json.RawMes
 		if line, err = p.readLine(); err != nil {
 			break
 		}
-		raw, progress, perr := parseResponseLine(line, call.CorrelationID)
+		pl, perr := parseResponseLine(line, call.CorrelationID)
 		switch {
 		case perr != nil:
 			if ctx.Err() != nil {
-				return nil, runEnd{ctxErr: ctx.Err()}.failure()
+				return nil, nil, runEnd{ctxErr: ctx.Err()}.failure()
 			}
-			return nil, &Error{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
-		case progress != nil:
-			Progress(ctx, *progress)
+			return nil, nil, &Error{Reason: "handler broke the protocol", ExitStatus: -1, Err: perr}
+		case pl.progress != nil:
+			Progress(ctx, *pl.progress)
 			continue
 		}
 		if ctx.Err() != nil {
-			return nil, runEnd{ctxErr: ctx.Err()}.failure()
+			return nil, nil, runEnd{ctxErr: ctx.Err()}.failure()
 		}
 		p.served++
-		return raw, nil
+		return pl.response, pl.retry, nil
 	}
 	if ctx.Err() != nil {
-		return nil, runEnd{ctxErr: ctx.Err()}.failure()
+		return nil, nil, runEnd{ctxErr: ctx.Err()}.failure()
 	}
 	if errors.Is(err, errLineTooLong) {
-		return nil, runEnd{overflow: true}.failure()
+		return nil, nil, runEnd{overflow: true}.failure()
 	}
-	return nil, &Error{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
+	return nil, nil, &Error{Reason: "handler process ended before answering", ExitStatus: -1, Err: p.exitNote(err)}
+}
+
+// protocolLine is a line a process wrote during a request: one of a
+// response, a progress update, or a "not now, retry later".
+type protocolLine struct {
+	response json.RawMessage
+	progress *wire.Progress
+	retry    *RetryLaterError
 }
 
 // parseResponseLine checks a line the process wrote during a request: a
 // response line gives its response object, a copy; a progress line (a
-// "progress" object and no "response") gives its progress update.
-func parseResponseLine(line []byte, correlationID string) (json.RawMessage, *wire.Progress, error) {
+// "progress" object and no "response") gives its progress update; a retry
+// line ("retry_after_seconds" and no "response") its RetryLaterError.
+func parseResponseLine(line []byte, correlationID string) (protocolLine, error) {
 	if raw, ok := plainResponseLine(line, correlationID); ok {
-		return bytes.Clone(raw), nil, nil
+		return protocolLine{response: bytes.Clone(raw)}, nil
 	}
+	raw, progress, err := parseSlowLine(line, correlationID)
+	if err != nil || progress != nil || raw != nil {
+		return protocolLine{response: raw, progress: progress}, err
+	}
+	rl, err := parseRetryAfter(line)
+	if err != nil {
+		return protocolLine{}, fmt.Errorf("a retry line: %w", err)
+	}
+	return protocolLine{retry: rl}, nil
+}
+
+// parseSlowLine decodes a line that is not a plain response line: its
+// response, its progress, or neither for a retry line.
+func parseSlowLine(line []byte, correlationID string) (json.RawMessage, *wire.Progress, error) {
 	var r struct {
 		CorrelationID *string         `json:"correlation_id"`
 		Response      json.RawMessage `json:"response"`
 		Progress      json.RawMessage `json:"progress"`
+		RetryAfter    json.RawMessage `json:"retry_after_seconds"`
 	}
 	if err := json.Unmarshal(line, &r); err != nil {
 		return nil, nil, fmt.Errorf("a line that is not a JSON object (%w): %s", err, truncate(string(line), 200))
@@ -227,6 +252,8 @@ func parseResponseLine(line []byte, correlationID string) (json.RawMessage, *wir
 			return nil, nil, fmt.Errorf("a progress line whose progress is not {\"state\": string, \"message\": string, \"percent\": number, \"data\": ...}: %s", truncate(string(line), 200))
 		}
 		return nil, &pr, nil
+	case len(r.Response) == 0 && len(r.RetryAfter) > 0:
+		return nil, nil, nil
 	case len(r.Response) == 0 || r.Response[0] != '{':
 		return nil, nil, fmt.Errorf("a line without a response object: %s", truncate(string(line), 200))
 	}
@@ -283,6 +310,10 @@ func appendRequestLine(b []byte, call *Call) []byte {
 		b = append(b, "null"...)
 	} else {
 		b = strconv.AppendInt(b, call.Deadline.UnixMilli(), 10)
+	}
+	if call.Attempt > 1 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(call.Attempt), 10)
 	}
 	b = append(b, `,"request":`...)
 	b = append(b, compact(call.Body)...) // no "\n" inside: compact JSON

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -78,6 +79,7 @@ func runEnv(call *Call, marker string) []string {
 		"RPC_CORRELATION_ID=" + call.CorrelationID,
 		"RPC_VIRTUAL_HOST=" + call.VirtualHost,
 		"RPC_REDELIVERED=" + redelivered,
+		"RPC_ATTEMPT=" + strconv.Itoa(call.Attempt),
 		runMarkerVariable + "=" + marker,
 	}
 }

@@ -40,6 +40,9 @@ type Call struct {
 	VirtualHost string
 	// Redelivered is true when the broker delivered the request before.
 	Redelivered bool
+	// Attempt counts the runs of the request: 1, then 2 after the handler
+	// asked to retry later once (RetryLater), and so on.
+	Attempt int
 	// Deadline is the caller's deadline, or zero when it set none.
 	Deadline time.Time
 	// Body is the request: decrypted, with schema defaults applied, validated.

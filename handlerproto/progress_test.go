@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -31,6 +32,22 @@ func TestProgressLines(t *testing.T) {
 		`{"correlation_id":"a","progress":{"state":"Building","message":"one","percent":40,"data":{"k":1}}}` + "\n" +
 		`{"correlation_id":"a","progress":{"state":"Done","message":"two"}}` + "\n" +
 		`{"correlation_id":"a","response":{"success":true,"message":"ok","data":null}}` + "\n"
+	if out.String() != want {
+		t.Errorf("ServeIO wrote\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestRetryLaterLine: a handler's RetryLater error is answered with a
+// retry line.
+func TestRetryLaterLine(t *testing.T) {
+	h := func(ctx context.Context, r Request) (wire.Response, error) {
+		return wire.Response{}, RetryLater(2500 * time.Millisecond)
+	}
+	var out bytes.Buffer
+	if err := ServeIO(context.Background(), strings.NewReader(line("a", "{}")), &out, io.Discard, h); err != nil {
+		t.Fatal(err)
+	}
+	want := handshake + `{"correlation_id":"a","retry_after_seconds":2.5}` + "\n"
 	if out.String() != want {
 		t.Errorf("ServeIO wrote\n%s\nwant\n%s", out.String(), want)
 	}

@@ -40,6 +40,9 @@ type Request struct {
 	Redelivered bool `json:"redelivered"`
 	// Deadline is the caller's deadline in Unix milliseconds, or nil.
 	Deadline *int64 `json:"deadline"`
+	// Attempt counts the runs of the request: absent (0) or 1 on the
+	// first, 2 after one "retry later" (RetryLater), and so on.
+	Attempt int `json:"attempt,omitempty"`
 	// Request is the request object: decrypted, defaults filled in,
 	// validated against the contract's request schema.
 	Request json.RawMessage `json:"request"`
@@ -82,6 +85,12 @@ func parseFramed(line []byte) (Request, bool) {
 	r.Redelivered = f.boolean()
 	f.key(`,"deadline":`)
 	r.Deadline = f.millis()
+	if rest, ok := bytes.CutPrefix(f.rest, []byte(`,"attempt":`)); ok && f.ok {
+		f.rest = rest
+		if n := f.millis(); n != nil {
+			r.Attempt = int(*n)
+		}
+	}
 	f.key(`,"request":`)
 	obj, ok := bytes.CutSuffix(f.rest, []byte("}"))
 	if !f.ok || !ok || len(obj) < 2 || obj[0] != '{' || !json.Valid(obj) {

@@ -18,6 +18,7 @@ func TestParseRequest(t *testing.T) {
 	}{
 		{name: "consumer's shape", line: `{"correlation_id":"a","exchange":"dx_x","virtual_host":"v","redelivered":false,"deadline":null,"request":{"n":1,"s":"é"}}`, framed: true},
 		{name: "deadline, redelivered", line: `{"correlation_id":"a","exchange":"x","virtual_host":"v","redelivered":true,"deadline":1767225600000,"request":{}}`, framed: true},
+		{name: "attempt", line: `{"correlation_id":"a","exchange":"x","virtual_host":"v","redelivered":false,"deadline":null,"attempt":3,"request":{}}`, framed: true},
 		{name: "escape in a string", line: `{"correlation_id":"a\"b","exchange":"x","virtual_host":"v","redelivered":false,"deadline":null,"request":{}}`},
 		{name: "unicode escape", line: `{"correlation_id":"\u00e9","exchange":"x","virtual_host":"v","redelivered":false,"deadline":null,"request":{}}`},
 		{name: "spaces", line: `{"correlation_id": "a", "exchange": "x", "virtual_host": "v", "redelivered": false, "deadline": null, "request": {}}`},

@@ -99,6 +99,10 @@ func answer(ctx context.Context, h Handler, req Request, errOut io.Writer, b []b
 		ctx = dc
 	}
 	r, err := call(ctx, h, req)
+	var later *retryLaterError
+	if errors.As(err, &later) {
+		return appendRetryLater(b, req.CorrelationID, later.after)
+	}
 	if err == nil {
 		var out []byte
 		if out, err = appendResponse(b, req.CorrelationID, r); err == nil {

@@ -40,7 +40,7 @@ import os
 import sys
 import time
 
-__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "handler", "progress", "reply", "serve"]
+__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "RetryLater", "handler", "progress", "reply", "serve"]
 
 PROTOCOL = "rabbitmq-consumer/1"
 """The protocol this module speaks, as named in the handshake."""
@@ -49,7 +49,7 @@ UNEXPECTED_ERROR = "An unexpected error occurred"
 """The message of the reply to a request that fn failed."""
 
 
-class Meta(collections.namedtuple("Meta", "correlation_id exchange virtual_host redelivered deadline")):
+class Meta(collections.namedtuple("Meta", "correlation_id exchange virtual_host redelivered deadline attempt", defaults=(1,))):
     """A request's metadata from its request line.
 
     correlation_id: the caller's correlation id (str).
@@ -57,6 +57,7 @@ class Meta(collections.namedtuple("Meta", "correlation_id exchange virtual_host 
     virtual_host: the consumer's virtual host (str).
     redelivered: True when the broker delivered the request before.
     deadline: the caller's deadline in Unix milliseconds (int), or None.
+    attempt: the run of the request: 1, then 2 after one RetryLater, ...
     """
 
     __slots__ = ()
@@ -66,6 +67,18 @@ class Meta(collections.namedtuple("Meta", "correlation_id exchange virtual_host 
         if self.deadline is None:
             return None
         return self.deadline / 1000 - time.time()
+
+
+class RetryLater(Exception):
+    """Raise RetryLater(seconds) in fn to say "not now": the consumer runs the request again after that delay.
+
+    The consumer publishes the request again a bounded number of times; then
+    the caller gets the unexpected error.
+    """
+
+    def __init__(self, seconds):
+        super().__init__("retry later, after %s s" % (seconds,))
+        self.seconds = float(seconds)
 
 
 class ProtocolError(Exception):
@@ -121,12 +134,14 @@ def _answer(fn, message, err):
     """The response line for one request line."""
     correlation_id = message["correlation_id"]
     get = message.get
-    meta = Meta(correlation_id, get("exchange", ""), get("virtual_host", ""), bool(get("redelivered", False)), get("deadline"))
+    meta = Meta(correlation_id, get("exchange", ""), get("virtual_host", ""), bool(get("redelivered", False)), get("deadline"), get("attempt", 1))
     try:
         response = fn(message.get("request"), meta)
         if not isinstance(response, dict):
             raise TypeError("the handler returned %r, not a response dict (success, message, data)" % (response,))
         return _encode({"correlation_id": correlation_id, "response": response})
+    except RetryLater as later:
+        return _encode({"correlation_id": correlation_id, "retry_after_seconds": later.seconds})
     except Exception:
         import traceback  # only on failure: costly to import
 

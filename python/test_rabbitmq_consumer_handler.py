@@ -97,6 +97,13 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(out.getvalue(), b"")
         self.assertIsNone(rch._current)
 
+    def test_retry_later(self):
+        def fn(request, meta):
+            raise rch.RetryLater(2.5)
+
+        lines, _ = run(fn, request_line("r1", {}))
+        self.assertEqual(json.loads(lines[1]), {"correlation_id": "r1", "retry_after_seconds": 2.5})
+
     def test_no_request(self):
         lines, _ = run(lambda r, m: rch.reply(True, ""))
         self.assertEqual(lines, [HANDSHAKE])
