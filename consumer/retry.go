@@ -8,6 +8,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 )
 
 // Retry later: a handler that answers "not now" (handler.RetryLaterError)
@@ -34,24 +36,39 @@ const (
 func delayQueue(queue string) string { return queue + ".retry-later" }
 
 // declareDelay opens the session's channel in confirm mode, on which
-// requests are published again, and declares the delay queue.
-func (c *Consumer) declareDelay(s *session) error {
+// requests are published again, and declares the delay queue: of the
+// virtual host's queue type, so that with quorum queues it outlives a
+// node. A failure is logged, not fatal: a request whose handler asks to
+// retry later then goes back to its queue at once.
+func (c *Consumer) declareDelay(s *session) {
 	ch, err := s.conn.Channel()
-	if err != nil {
-		return fmt.Errorf("open the retry channel: %w", err)
+	if err == nil {
+		err = ch.Confirm(false)
 	}
-	if err := ch.Confirm(false); err != nil {
-		return fmt.Errorf("enable publisher confirms on the retry channel: %w", err)
+	if err == nil {
+		_, err = ch.QueueDeclare(delayQueue(c.vh.Queue), true, false, false, false, delayArguments(c.vh))
 	}
-	_, err = ch.QueueDeclare(delayQueue(c.vh.Queue), true, false, false, false, amqp.Table{
-		"x-dead-letter-exchange":    "",
-		"x-dead-letter-routing-key": c.vh.Queue,
-	})
 	if err != nil {
-		return fmt.Errorf("declare the delay queue %q: %w", delayQueue(c.vh.Queue), err)
+		c.amqpLog.Warn().Err(err).Str("queue", delayQueue(c.vh.Queue)).Msg("cannot declare the delay queue: requests whose handler asks to retry later go back to the queue at once")
+		if ch != nil {
+			_ = ch.Close()
+		}
+		return
 	}
 	s.confirm = ch
-	return nil
+}
+
+// delayArguments are the delay queue's arguments: its dead letters go back
+// to the virtual host's queue; a quorum queue for a quorum queue,
+// dead-lettering at least once.
+func delayArguments(vh config.VirtualHost) amqp.Table {
+	args := amqp.Table{"x-dead-letter-exchange": "", "x-dead-letter-routing-key": vh.Queue}
+	if vh.Quorum() {
+		args[amqp.QueueTypeArg] = amqp.QueueTypeQuorum
+		args["x-dead-letter-strategy"] = "at-least-once"
+		args[amqp.QueueOverflowArg] = amqp.QueueOverflowRejectPublish
+	}
+	return args
 }
 
 // attemptOf is the run a delivery is: 1 unless it was published again.

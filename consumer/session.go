@@ -220,9 +220,7 @@ func (c *Consumer) declare(s *session) error {
 			return fmt.Errorf("bind queue %q to exchange %q: %w", q, name, err)
 		}
 	}
-	if err := c.declareDelay(s); err != nil {
-		return err
-	}
+	c.declareDelay(s)
 	s.connClosed = s.conn.NotifyClose(make(chan *amqp.Error, 1))
 	s.chClosed = s.ch.NotifyClose(make(chan *amqp.Error, 1))
 	s.cancelled = s.ch.NotifyCancel(make(chan string, 1))
