@@ -55,6 +55,10 @@ func (c *Consumer) declareDelay(s *session) {
 		}
 		return
 	}
+	// The broker sends a publish's basic.return before its basic.ack, and
+	// the client hands both over in that order: one slot is enough for
+	// the one republish in flight.
+	s.returns = ch.NotifyReturn(make(chan amqp.Return, 1))
 	s.confirm = ch
 }
 
@@ -100,6 +104,12 @@ func (c *Consumer) republish(d amqp.Delivery, delay time.Duration) error {
 	headers[exchangeHeader] = d.Exchange
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.republishM.Lock()
+	defer s.republishM.Unlock()
+	select {
+	case <-s.returns: // left by a publish that gave up waiting
+	default:
+	}
 	dc, err := s.confirm.PublishWithDeferredConfirmWithContext(ctx, "", delayQueue(c.vh.Queue), true, false, amqp.Publishing{
 		Headers: headers, ContentType: d.ContentType, ContentEncoding: d.ContentEncoding,
 		DeliveryMode: amqp.Persistent, CorrelationId: d.CorrelationId, ReplyTo: d.ReplyTo,
@@ -116,6 +126,13 @@ func (c *Consumer) republish(d amqp.Delivery, delay time.Duration) error {
 		return fmt.Errorf("wait for the delay queue's confirmation: %w", err)
 	case !acked:
 		return errors.New("the broker refused the request into the delay queue (negative confirmation)")
+	}
+	select {
+	case <-s.returns:
+		// Confirmed, but routed nowhere: the delay queue is gone (deleted
+		// since the consumer declared it). Acking now would lose it.
+		return fmt.Errorf("the delay queue %s does not exist: the broker returned the request unrouted", delayQueue(c.vh.Queue))
+	default:
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
@@ -167,5 +169,37 @@ func TestRetryLaterSurvivesRestart(t *testing.T) {
 	}
 	if n := len(runs()); n != 2 {
 		t.Errorf("%d runs, want 2", n)
+	}
+}
+
+// TestRetryLaterWithoutItsDelayQueue: when the delay queue was deleted
+// after the consumer declared it, the broker confirms the copy but routes
+// it nowhere; the request must go back to its queue, not be acked and
+// lost.
+func TestRetryLaterWithoutItsDelayQueue(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	runs := writeLater(t, dir, state, "dx_later", 1, 1, false)
+	h := start(t, setup{exchanges: []string{"dx_later"}, handlersDir: dir})
+	conn, err := amqp.Dial(h.vh.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDelete(h.queue()+".retry-later", false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := testrpc.ReferenceCall(h.vh.URL(), "dx_later", h.queue(), []byte(`{}`), 60*time.Second)
+	if err != nil {
+		t.Fatalf("the request was lost: %v (%d runs)", err, len(runs()))
+	}
+	if !r.Success || r.Message != "done" {
+		t.Errorf("reply = %+v, want the second run's success", r)
+	}
+	if n := len(runs()); n != 2 {
+		t.Errorf("%d runs, want 2 (the first, then again at once)", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +32,9 @@ type session struct {
 	conn       *amqp.Connection
 	addr       string // the broker node's host:port
 	ch         *amqp.Channel
-	confirm    *amqp.Channel // in confirm mode: requests published again (see republish)
+	confirm    *amqp.Channel    // in confirm mode: requests published again (see republish)
+	returns    chan amqp.Return // the confirm channel's unroutable publishes
+	republishM sync.Mutex       // one republish at a time, so a return is its own
 	tag        string
 	deliveries <-chan amqp.Delivery
 	connClosed chan *amqp.Error
