@@ -121,20 +121,7 @@ func (g *goGen) fields(owner string, n *node) ([]goField, error) {
 			out = append(out, f)
 		}
 	}
-	var all []json.RawMessage
-	_ = json.Unmarshal(n.vals["allOf"], &all)
-	for _, m := range all {
-		mn, _, err := g.r.resolve(m)
-		if err != nil {
-			return nil, err
-		}
-		more, err := g.fields(owner, mn)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, more...)
-	}
-	return out, nil
+	return allOfFields(g.r, n, out, func(mn *node) ([]goField, error) { return g.fields(owner, mn) })
 }
 
 func (g *goGen) structType(name, doc string, n *node) error {

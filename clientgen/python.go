@@ -174,20 +174,7 @@ func (g *pyGen) fields(owner string, n *node) ([]pyField, error) {
 			out = append(out, pyField{jsonName: p, name: pyIdent(p), typ: t, required: req[p]})
 		}
 	}
-	var all []json.RawMessage
-	_ = json.Unmarshal(n.vals["allOf"], &all)
-	for _, m := range all {
-		mn, _, err := g.r.resolve(m)
-		if err != nil {
-			return nil, err
-		}
-		more, err := g.fields(owner, mn)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, more...)
-	}
-	return out, nil
+	return allOfFields(g.r, n, out, func(mn *node) ([]pyField, error) { return g.fields(owner, mn) })
 }
 
 func (g *pyGen) class(name, doc string, n *node, request bool) error {

@@ -198,3 +198,22 @@ func words(name string) []string {
 	flush()
 	return out
 }
+
+// allOfFields appends to out the fields of every schema in n's allOf, as
+// fields finds them (the generators' own recursion).
+func allOfFields[F any](r resolver, n *node, out []F, fields func(*node) ([]F, error)) ([]F, error) {
+	var all []json.RawMessage
+	_ = json.Unmarshal(n.vals["allOf"], &all)
+	for _, m := range all {
+		mn, _, err := r.resolve(m)
+		if err != nil {
+			return nil, err
+		}
+		more, err := fields(mn)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
