@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -156,5 +159,41 @@ func TestQuorumOverClassicQueue(t *testing.T) {
 	}
 	if _, err := classic.caller(false).Channel().QueueDeclarePassive(v.Queue, true, false, false, false, nil); err != nil {
 		t.Errorf("the classic queue is gone: %v", err)
+	}
+}
+
+// TestQuorumDeliveryLimitWithoutReplyTo: a request over its delivery limit
+// that has nobody to answer is journaled with the unexpected-error reply as
+// its response, an object a log server takes (not null, which the
+// reference log server refuses).
+func TestQuorumDeliveryLimitWithoutReplyTo(t *testing.T) {
+	const limit = 2
+	handlers := map[string]handler.Handler{"dx_poison": handler.Typed("never runs", func(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
+		return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
+	})}
+	first := start(t, setup{exchanges: []string{"dx_poison"}, handlers: handlers, quorum: limit})
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	c := first.caller(false)
+	id, _ := c.Send("dx_poison", first.queue(), []byte(`{"food":"x","n":1}`), amqp.Publishing{ReplyTo: "-"})
+	returnRequest(t, c.Channel(), first.queue(), limit)
+	second := start(t, setup{exchanges: []string{"dx_poison"}, handlers: handlers, quorum: limit, vh: first.vh})
+	var resp *logship.Record
+	testutil.WaitFor(t, "the journaled response", 30*time.Second, func() bool {
+		for _, r := range second.journal.records() {
+			if r.Kind == logship.KindResponse && r.CorrelationID == id {
+				resp = &r
+				return true
+			}
+		}
+		return false
+	})
+	var got wire.Response
+	if err := json.Unmarshal(resp.ResponsePayload, &got); err != nil || got.Success || got.Message != wire.MessageUnexpectedError {
+		t.Errorf("journaled response payload %s (%v), want the unexpected-error reply", resp.ResponsePayload, err)
+	}
+	if resp.Traceback == nil || !strings.Contains(*resp.Traceback, "delivery_limit 2") {
+		t.Errorf("traceback %v, want the delivery limit named", resp.Traceback)
 	}
 }
