@@ -21,6 +21,11 @@ const (
 // delivered, by default, before it is dead-lettered.
 const DefaultDeliveryLimit = 20
 
+// DefaultRetryLimit is how many times a request is published again when
+// its handler keeps asking to retry later; then its caller gets the
+// unexpected error.
+const DefaultRetryLimit = 5
+
 // DeadLetterSuffix names a quorum queue's dead-letter queue by default:
 // the queue's name and this suffix.
 const DeadLetterSuffix = ".dead"

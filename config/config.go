@@ -107,6 +107,13 @@ type VirtualHost struct {
 	// DeadLetterQueue (quorum queues only) receives the requests over the
 	// delivery limit; empty means Queue + ".dead".
 	DeadLetterQueue string `yaml:"dead_letter_queue"`
+	// LocksAcrossHosts makes lock values and recent outcomes hold across
+	// every consumer instance of the virtual host, on any host (see
+	// docs/scaling.md); false keeps them inside the process.
+	LocksAcrossHosts bool `yaml:"locks_across_hosts"`
+	// RetryLimit is how many times a request is published again when its
+	// handler keeps asking to retry later; 0 means DefaultRetryLimit.
+	RetryLimit int `yaml:"retry_limit"`
 }
 
 // Exchange is the configuration of one exchange.

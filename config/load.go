@@ -304,6 +304,12 @@ func (c *Config) complete(doc *yaml.Node) error {
 		if err := completeQueueType(&vh, key, fail); err != nil {
 			return err
 		}
+		if vh.RetryLimit == 0 {
+			vh.RetryLimit = DefaultRetryLimit
+		}
+		if vh.RetryLimit < 1 {
+			return fail(key+".retry_limit", fmt.Sprintf("%d is not a number of retries (1 or more)", vh.RetryLimit))
+		}
 		if len(vh.Exchanges) == 0 {
 			return fail(key+".exchanges", "no exchange is configured")
 		}

@@ -173,6 +173,7 @@ func TestLoadErrors(t *testing.T) {
 		{"delivery limit on classic", "virtual_hosts: {v: {queue: q, delivery_limit: 3, exchanges: {e: {}}}}\n", "virtual_hosts.v.delivery_limit", 1, "needs queue_type: quorum"},
 		{"dead letters on classic", "virtual_hosts: {v: {queue: q, queue_type: classic, dead_letter_queue: d, exchanges: {e: {}}}}\n", "virtual_hosts.v.dead_letter_queue", 1, "needs queue_type: quorum"},
 		{"bad delivery limit", "virtual_hosts: {v: {queue: q, queue_type: quorum, delivery_limit: -2, exchanges: {e: {}}}}\n", "virtual_hosts.v.delivery_limit", 1, "1 or more"},
+		{"bad retry limit", "virtual_hosts: {v: {queue: q, retry_limit: -1, exchanges: {e: {}}}}\n", "virtual_hosts.v.retry_limit", 1, "1 or more"},
 		{"dead letters into the queue", "virtual_hosts: {v: {queue: q, queue_type: quorum, dead_letter_queue: q, exchanges: {e: {}}}}\n", "virtual_hosts.v.dead_letter_queue", 1, "the queue itself"},
 		{"host and hosts", "server: {host: a, hosts: [a, b]}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "server.hosts", 1, "not both"},
 		{"bad hosts port", "server: {hosts: [a, 'b:x']}\nvirtual_hosts: {v: {queue: q, exchanges: {e: {}}}}\n", "server.hosts", 1, `entry 2, "b:x": not host or host:port`},
@@ -202,5 +203,26 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(p)
 	if err == nil || err.Error() != p+": file does not exist" {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestLoadRetryLimit(t *testing.T) {
+	tests := []struct {
+		name, vh string
+		want     int
+	}{
+		{"default", "{queue: q, exchanges: {e: {}}}", DefaultRetryLimit},
+		{"configured", "{queue: q, retry_limit: 2, exchanges: {e: {}}}", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(write(t, "virtual_hosts: {v: "+tt.vh+"}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.VirtualHosts["v"].RetryLimit; got != tt.want {
+				t.Errorf("retry_limit %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

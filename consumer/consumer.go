@@ -71,7 +71,8 @@ type Options struct {
 	// Logger.
 	HandlerLogger *zerolog.Logger
 	// RetryLimit is how many times a request is published again when its
-	// handler asks to retry later; 0 (or less) means DefaultRetryLimit.
+	// handler asks to retry later; 0 (or less) means the virtual host's
+	// retry_limit, or DefaultRetryLimit.
 	RetryLimit int
 }
 
@@ -165,6 +166,9 @@ func New(opts Options) (*Consumer, error) {
 		c.drainTimeout = DefaultDrainTimeout
 	}
 	if c.retryLimit = opts.RetryLimit; c.retryLimit <= 0 {
+		c.retryLimit = vh.RetryLimit // the configuration's retry_limit
+	}
+	if c.retryLimit <= 0 {
 		c.retryLimit = DefaultRetryLimit
 	}
 	if c.maxRequestBytes <= 0 {

@@ -29,7 +29,7 @@ const (
 	// DefaultRetryLimit is how many times a request is published again
 	// when its handler keeps asking to retry later; then its caller gets
 	// the unexpected error.
-	DefaultRetryLimit = 5
+	DefaultRetryLimit = config.DefaultRetryLimit
 )
 
 // delayQueue is the name of the delay queue of the virtual host's queue.
