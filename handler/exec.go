@@ -69,7 +69,7 @@ func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) 
 	if call.Redelivered {
 		KillOrphaned(call.VirtualHost, log)
 	}
-	r, err := h.start(call, log)
+	r, err := h.start(ctx, call, log)
 	if err != nil {
 		return nil, &Error{Reason: "cannot start handler", ExitStatus: -1, Err: err}
 	}

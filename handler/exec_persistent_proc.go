@@ -247,9 +247,9 @@ func parseSlowLine(line []byte, correlationID string) (json.RawMessage, *wire.Pr
 	case *r.CorrelationID != correlationID:
 		return nil, nil, fmt.Errorf("a response to correlation_id %q while %q was asked", truncate(*r.CorrelationID, 100), correlationID)
 	case len(r.Response) == 0 && len(r.Progress) > 0:
-		var pr wire.Progress
-		if r.Progress[0] != '{' || json.Unmarshal(r.Progress, &pr) != nil {
-			return nil, nil, fmt.Errorf("a progress line whose progress is not {\"state\": string, \"message\": string, \"percent\": number, \"data\": ...}: %s", truncate(string(line), 200))
+		pr, err := decodeProgress(r.Progress)
+		if err != nil {
+			return nil, nil, fmt.Errorf("a progress line whose progress is %w: %s", err, truncate(string(line), 200))
 		}
 		return nil, &pr, nil
 	case len(r.Response) == 0 && len(r.RetryAfter) > 0:

@@ -28,36 +28,48 @@ type handlerRun struct {
 	errR   *os.File  // the consumer's end of stderr
 	stdout *capturedOutput
 	stderr *stderrLog
-	waited chan error
+	// progress reads the consumer's end of the progress pipe (fd 3)
+	progress *progressPipe
+	waited   chan error
 }
 
 // start starts the handler on call, with the request on a pipe to its
-// stdin, its stdout and stderr on pipes the consumer reads itself.
-func (h *Exec) start(call *Call, log zerolog.Logger) (*handlerRun, error) {
+// stdin, its stdout and stderr on pipes the consumer reads itself, and its
+// progress pipe as file descriptor 3, whose updates are reported under
+// ctx.
+func (h *Exec) start(ctx context.Context, call *Call, log zerolog.Logger) (*handlerRun, error) {
 	p, err := handlerPipes()
 	if err != nil {
+		return nil, err
+	}
+	progR, progW, err := os.Pipe()
+	if err != nil {
+		closeAll(p[:]...)
 		return nil, err
 	}
 	r := &handlerRun{
 		marker: newRunMarker(call.VirtualHost),
 		stdin:  p[1], outR: p[2], errR: p[4],
-		stdout: newCapturedOutput(maxHandlerOutput),
-		stderr: newStderrLog(log),
-		waited: make(chan error, 1),
+		stdout:   newCapturedOutput(maxHandlerOutput),
+		stderr:   newStderrLog(log),
+		progress: newProgressPipe(progR, log),
+		waited:   make(chan error, 1),
 	}
 	r.cmd = exec.Command(h.Path)
 	r.cmd.Dir = h.Dir
 	base := h.baseEnv(log)
-	r.cmd.Env = append(append(make([]string, 0, len(base)+5), base...), runEnv(call, r.marker)...)
+	r.cmd.Env = append(append(make([]string, 0, len(base)+7), base...), runEnv(call, r.marker)...)
 	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = p[0], p[3], p[5]
+	r.cmd.ExtraFiles = []*os.File{progW} // fd 3: progressFD
 	r.cmd.SysProcAttr = handlerSysProcAttr()
 	r.pids = pidsBeforeStart()
 	err = startPinned(r.cmd)
-	closeAll(p[0], p[3], p[5]) // the handler's ends: it holds them now
+	closeAll(p[0], p[3], p[5], progW) // the handler's ends: it holds them now
 	if err != nil {
-		closeAll(p[1], p[2], p[4])
+		closeAll(p[1], p[2], p[4], progR)
 		return nil, err
 	}
+	r.progress.run(ctx)
 	go r.stdout.readFrom(r.outR)
 	go r.stderr.readFrom(r.errR)
 	go func() {
@@ -80,6 +92,7 @@ func runEnv(call *Call, marker string) []string {
 		"RPC_VIRTUAL_HOST=" + call.VirtualHost,
 		"RPC_REDELIVERED=" + redelivered,
 		"RPC_ATTEMPT=" + strconv.Itoa(call.Attempt),
+		ProgressFDVariable + "=" + strconv.Itoa(progressFD),
 		runMarkerVariable + "=" + marker,
 	}
 }
@@ -123,7 +136,7 @@ func (e *runEnd) setExit(err error) {
 // r, w; stderr r, w.
 func handlerPipes() ([6]*os.File, error) {
 	var p [6]*os.File
-	for i := 0; i < 6; i += 2 {
+	for i := 0; i < len(p); i += 2 {
 		r, w, err := os.Pipe()
 		if err != nil {
 			closeAll(p[:i]...)
@@ -147,22 +160,24 @@ func (r *handlerRun) killGroup() { killGroup(r.cmd.Process.Pid) }
 func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 
 // finish kills what the exited handler left running and reads its output
-// to the end, or for pipeGrace when something that escaped holds it open.
+// and progress to the end, or for pipeGrace when something that escaped
+// holds a pipe open; then it waits until the progress read was reported.
 func (r *handlerRun) finish(log zerolog.Logger) {
 	_ = r.stdin.Close()
 	killLeftovers(r.pids.startedAs(r.cmd.Process.Pid), r.marker, log)
 	grace := time.NewTimer(pipeGrace)
 	defer grace.Stop()
-	for _, done := range []chan struct{}{r.stdout.done, r.stderr.done} {
+	for _, done := range []chan struct{}{r.stdout.done, r.stderr.done, r.progress.done} {
 		select {
 		case <-done:
 		case <-grace.C:
 			log.Warn().Msg("the handler's output is held open by a process that escaped; closing it")
-			closeAll(r.outR, r.errR)
+			closeAll(r.outR, r.errR, r.progress.r)
 			<-done
 		}
 	}
-	closeAll(r.outR, r.errR)
+	closeAll(r.outR, r.errR, r.progress.r)
+	r.progress.wait()
 }
 
 func closeAll(fs ...*os.File) {
