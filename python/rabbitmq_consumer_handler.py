@@ -26,6 +26,18 @@ returns (the program then ends with status 0).
   KeyboardInterrupt are not caught: they end the process.
 - progress(state, message, percent, data), called in fn, reports the
   request's progress to a caller that asked for it.
+
+A one-shot handler (one process per request: the request on stdin, the
+response on stdout) may use progress() too: outside serve() it writes the
+update to the progress pipe the consumer gives every one-shot handler
+(file descriptor RPC_PROGRESS_FD, 3)::
+
+    import json, sys
+    from rabbitmq_consumer_handler import progress
+
+    request = json.load(sys.stdin)
+    progress("Building", "Compiling", 40)
+    json.dump({"success": True, "message": "Built", "data": {}}, sys.stdout)
 - stdout is the protocol's channel, so serve() points file descriptor 1 and
   sys.stdout at stderr while it runs: a print() in fn, or a program fn
   starts, writes to the log and cannot corrupt the protocol.
@@ -40,7 +52,7 @@ import os
 import sys
 import time
 
-__all__ = ["PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "RetryLater", "handler", "progress", "reply", "serve"]
+__all__ = ["PROGRESS_FD_VARIABLE", "PROTOCOL", "UNEXPECTED_ERROR", "Meta", "ProtocolError", "RetryLater", "handler", "progress", "reply", "serve"]
 
 PROTOCOL = "rabbitmq-consumer/1"
 """The protocol this module speaks, as named in the handshake."""
@@ -93,27 +105,59 @@ def reply(success, message, data=None):
 # The request being served: (stdout, correlation_id), or None between requests.
 _current = None
 
+# True while serve() runs: a persistent handler has no progress pipe.
+_serving = False
+
+
+PROGRESS_FD_VARIABLE = "RPC_PROGRESS_FD"
+"""The environment variable naming a one-shot handler's progress pipe."""
+
 
 def progress(state, message="", percent=None, data=None):
-    """Report progress of the request being served, e.g. progress("Building", "Compiling", 40).
+    """Report progress of the request being handled, e.g. progress("Building", "Compiling", 40).
 
     state: a short word for the phase (str); message: what happens (str);
     percent: how much is done, 0 to 100, or None; data: any JSON value, or
     None. The consumer passes it on to a caller that asked for progress
-    (rate-limited, the latest update wins) and drops it otherwise. Call it
-    from fn (its thread) while it runs; outside a request it does nothing.
+    (rate-limited, the latest update wins) and drops it otherwise.
+
+    In a persistent handler, call it from fn (its thread) while it runs: it
+    writes a progress line of the protocol. In a one-shot handler (outside
+    serve) it writes the update as one line to the file descriptor
+    RPC_PROGRESS_FD names. Elsewhere (between requests, or with no progress
+    pipe) it does nothing.
     """
-    current = _current
-    if current is None:
-        return
-    out, correlation_id = current
     update = {"state": str(state), "message": str(message)}
     if percent is not None:
         update["percent"] = float(percent)
     if data is not None:
         update["data"] = data
+    current = _current
+    if current is None:
+        _progress_to_pipe(update)
+        return
+    out, correlation_id = current
     out.write(_encode({"correlation_id": correlation_id, "progress": update}))
     out.flush()
+
+
+def _progress_to_pipe(update):
+    """Write update to a one-shot handler's progress pipe, if it has one.
+
+    One os.write of one line: a line of up to 4096 bytes (PIPE_BUF) is never
+    mixed with another process's. A pipe the consumer no longer reads
+    (EPIPE), or a descriptor that is not open, drops the update.
+    """
+    fd = os.environ.get(PROGRESS_FD_VARIABLE)
+    if not fd or _serving:
+        return
+    try:
+        line = _encode(update)
+        fd = int(fd)
+        while line:
+            line = line[os.write(fd, line):]
+    except (OSError, ValueError):
+        pass
 
 
 def _unexpected():
@@ -151,6 +195,15 @@ def _answer(fn, message, err):
 
 
 def _loop(fn, stdin, stdout, err):
+    global _serving
+    _serving = True
+    try:
+        _serve_lines(fn, stdin, stdout, err)
+    finally:
+        _serving = False
+
+
+def _serve_lines(fn, stdin, stdout, err):
     stdout.write(_encode({"protocol": PROTOCOL}))
     stdout.flush()
     while True:

@@ -16,6 +16,7 @@ sys.path.insert(0, HERE)
 import rabbitmq_consumer_handler as rch  # noqa: E402
 
 HANDSHAKE = b'{"protocol":"rabbitmq-consumer/1"}\n'
+PROGRESS_FD = "RPC_PROGRESS_FD"  # as the consumer names it
 
 
 def request_line(cid, request, **meta):
@@ -129,6 +130,77 @@ PROGRAM = textwrap.dedent(
         return reply(True, str(os.getpid()), request)
     """
 ) % HERE
+
+
+class OneShotProgressTest(unittest.TestCase):
+    """progress() in a one-shot handler: lines on the RPC_PROGRESS_FD pipe."""
+
+    def setUp(self):
+        self.r, self.w = os.pipe()
+        self.addCleanup(os.close, self.r)
+        saved = os.environ.get(PROGRESS_FD)
+        os.environ[PROGRESS_FD] = str(self.w)
+
+        def restore():
+            if saved is None:
+                os.environ.pop(PROGRESS_FD, None)
+            else:
+                os.environ[PROGRESS_FD] = saved
+
+        self.addCleanup(restore)
+
+    def lines(self):
+        os.close(self.w)
+        with open(self.r, "rb", closefd=False) as f:
+            return [json.loads(l) for l in f.read().splitlines()]
+
+    def test_writes_one_line_per_update(self):
+        rch.progress("Building", "step 1", 40, {"k": 1})
+        rch.progress("Done")
+        self.assertEqual(self.lines(), [
+            {"state": "Building", "message": "step 1", "percent": 40.0, "data": {"k": 1}},
+            {"state": "Done", "message": ""},
+        ])
+
+    def test_not_while_serving(self):
+        def fn(request, meta):
+            rch.progress("Inside", "a request")
+            return rch.reply(True, "ok")
+
+        lines, _ = run(fn, request_line("p1", {}))
+        self.assertEqual(json.loads(lines[1])["progress"]["state"], "Inside")
+        self.assertEqual(self.lines(), [])
+
+    def test_unusable_pipe_is_ignored(self):
+        os.close(self.w)
+        rch.progress("Closed", "descriptor")  # EBADF: dropped
+        self.w = os.open(os.devnull, os.O_WRONLY)
+        os.environ[PROGRESS_FD] = "not a number"
+        rch.progress("Bad", "variable")
+        os.environ.pop(PROGRESS_FD)
+        rch.progress("No", "pipe")
+        self.assertEqual(self.lines(), [])
+
+    def test_one_shot_program(self):
+        program = textwrap.dedent("""
+            import json, sys
+            sys.path.insert(0, %r)
+            from rabbitmq_consumer_handler import progress
+            request = json.load(sys.stdin)
+            for i in range(1, 4):
+                progress("Building", "step %%d" %% i, i * 25)
+            json.dump({"success": True, "message": "Built", "data": request}, sys.stdout)
+        """) % HERE
+        p = subprocess.run(
+            [sys.executable, "-c", program],
+            input=b'{"n": 1}',
+            capture_output=True,
+            timeout=30,
+            pass_fds=(self.w,),
+        )
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"success": True, "message": "Built", "data": {"n": 1}})
+        self.assertEqual([(l["message"], l["percent"]) for l in self.lines()], [("step 1", 25.0), ("step 2", 50.0), ("step 3", 75.0)])
 
 
 class ProcessTest(unittest.TestCase):
