@@ -55,6 +55,7 @@ type setup struct {
 	stateDir    string
 	quorum      int      // > 0: queue_type quorum with this delivery_limit
 	hosts       []string // server.hosts, instead of the broker or node
+	retryLimit  int      // the virtual host's retry_limit (0: unset)
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -84,7 +85,7 @@ func start(t *testing.T, s setup) *harness {
 		Server:            config.Server{Host: "127.0.0.1", Port: port, Username: "guest", Password: "guest"},
 		VirtualHosts: map[string]config.VirtualHost{vh.Name: {
 			Name: vh.Name, Queue: "q-" + vh.Name, MaxSimultaneousRequests: s.prefetch, FernetKey: s.fernetKey, FernetKeys: s.fernetKeys, Exchanges: exch,
-			QueueType: config.QueueClassic,
+			QueueType: config.QueueClassic, RetryLimit: s.retryLimit,
 		}},
 	}
 	if s.quorum > 0 {

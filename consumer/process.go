@@ -82,7 +82,7 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		case requeued:
 			return result{requeue: true, outcome: metrics.Requeued}
 		case retryLater:
-			return result{retry: true, retryAfter: a.retryAfter, outcome: metrics.Requeued}
+			return result{retry: true, retryAfter: a.retryAfter, outcome: metrics.RetryLater}
 		case expired:
 			c.journal(request)
 			tb := "expired: the caller's deadline passed before the request could start"

@@ -186,8 +186,7 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 		return
 	}
 	res := c.respond(stopping, abort, log, in)
-	c.settle(s, d, log, res)
-	m.Finished(res.outcome, start)
+	m.Finished(c.settle(s, d, log, res), start)
 }
 
 // respond decides the answer to one request: from the outcome of its first
@@ -233,8 +232,9 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 // it back to the queue. The reply goes out on the live session even when the
 // delivery's own session is gone; the acknowledgement can only go on the
 // delivery's session, so such a request is delivered again and answered
-// from its outcome.
-func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res result) {
+// from its outcome. It returns the request's outcome: res's, or Requeued
+// when a request to retry later went back to its queue instead.
+func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res result) metrics.Outcome {
 	if c.testHookSettle != nil {
 		c.testHookSettle()
 	}
@@ -242,13 +242,13 @@ func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res resu
 		if err := d.Nack(false, true); err != nil && s.alive() {
 			log.Warn().Err(err).Msg("cannot return the request to the queue")
 		}
-		return
+		return res.outcome
 	}
 	if res.retry {
 		if err := c.republish(d, res.retryAfter); err != nil {
 			log.Warn().Err(err).Msg("cannot publish the request again for later: it goes back to the queue")
 			_ = d.Nack(false, true)
-			return
+			return metrics.Requeued
 		}
 	}
 	if res.reply != nil {
@@ -257,12 +257,13 @@ func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res resu
 			// outcome answers it, without running the handler again.
 			log.Warn().Err(err).Msg("cannot publish the reply now; it is sent when the request is delivered again")
 			_ = d.Nack(false, true)
-			return
+			return res.outcome
 		}
 	}
 	if err := d.Ack(false); err != nil {
 		log.Info().Err(err).Msg("cannot acknowledge on the request's lost channel; the broker will redeliver it and it is answered from its outcome")
 	}
+	return res.outcome
 }
 
 // publish sends a reply on the live session: to the request's exchange with

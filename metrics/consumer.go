@@ -32,10 +32,14 @@ const (
 	// Expired: the caller's deadline passed before the request could
 	// start; not run, not answered.
 	Expired
+	// RetryLater: the handler said "not now, retry later"; not answered,
+	// published again through the delay queue to run later, when it is
+	// counted again.
+	RetryLater
 	nOutcomes
 )
 
-var outcomeNames = [nOutcomes]string{"success", "failure", "validation_failure", "unexpected_error", "from_outcome", "requeued", "expired"}
+var outcomeNames = [nOutcomes]string{"success", "failure", "validation_failure", "unexpected_error", "from_outcome", "requeued", "expired", "retry_later"}
 
 // String is the label value.
 func (o Outcome) String() string {
@@ -90,7 +94,7 @@ func NewConsumer(reg prometheus.Registerer, vhost string, exchanges []string) (*
 		return prometheus.Opts{Namespace: Namespace, Name: name, Help: help, ConstLabels: vl}
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts(opts("requests_total",
-		"Requests handled, by exchange and outcome (success, failure, validation_failure, unexpected_error, from_outcome, requeued, expired).")),
+		"Requests handled, by exchange and outcome (success, failure, validation_failure, unexpected_error, from_outcome, requeued, expired, retry_later).")),
 		[]string{"exchange", "outcome"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "request_duration_seconds", ConstLabels: vl,
 		Help: "Time from a request's delivery to its answer, for answered requests.", Buckets: DurationBuckets}, []string{"exchange"})
@@ -189,7 +193,8 @@ func (e *Exchange) Started(redelivered bool) {
 }
 
 // Finished records how a request started at start ended. The duration is
-// observed for the requests that were answered.
+// observed for the requests that were answered (not for Requeued, Expired
+// and RetryLater).
 func (e *Exchange) Finished(o Outcome, start time.Time) {
 	if e == nil {
 		return
@@ -199,7 +204,7 @@ func (e *Exchange) Finished(o Outcome, start time.Time) {
 		o = UnexpectedError
 	}
 	e.requests[o].Inc()
-	if o != Requeued && o != Expired {
+	if o != Requeued && o != Expired && o != RetryLater {
 		e.duration.Observe(time.Since(start).Seconds())
 	}
 }

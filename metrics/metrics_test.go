@@ -91,6 +91,7 @@ func TestEndpointsPassPromtool(t *testing.T) {
 			`rabbitmq_consumer_requests_total{exchange="dx_create_tree",outcome="success",vhost="trees"} 1`,
 			`rabbitmq_consumer_requests_total{exchange="dx_create_tree",outcome="from_outcome",vhost="trees"} 1`,
 			`rabbitmq_consumer_requests_total{exchange="dx_delete_tree",outcome="validation_failure",vhost="trees"} 0`,
+			`rabbitmq_consumer_requests_total{exchange="dx_create_tree",outcome="retry_later",vhost="trees"} 1`,
 			`rabbitmq_consumer_request_duration_seconds_bucket{exchange="dx_create_tree",vhost="trees",le="1800"} 5`,
 			`rabbitmq_consumer_request_duration_seconds_bucket{exchange="dx_create_tree",vhost="trees",le="1"} 0`,
 			`rabbitmq_consumer_requests_in_flight{exchange="dx_create_tree",vhost="trees"} 0`,
