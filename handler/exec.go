@@ -16,7 +16,9 @@ import (
 
 // Exec is an executable handler: <dir>/handler with <dir>/contract.json.
 // It gets the request on stdin and RPC_* variables in its environment, and
-// writes the whole response object to stdout.
+// writes the whole response object to stdout; it may write progress
+// updates, one JSON object per line, to file descriptor 3
+// (ProgressFDVariable).
 type Exec struct {
 	// Dir is the handler's directory; the process runs there.
 	Dir string
@@ -61,9 +63,10 @@ func (h *Exec) Close() error { return nil }
 // Handle implements Handler: it runs the executable once, with a clean
 // environment, in its own process group. ctx's deadline is the handler's
 // timeout; when ctx ends, or stdout passes maxHandlerOutput, the handler is
-// killed. Once it has exited, what it left running is killed. A
-// redelivered request first kills what a crashed consumer's run of it may
-// have left running.
+// killed. Its progress lines are reported with Progress on ctx, all of
+// them before Handle returns. Once it has exited, what it left running is
+// killed. A redelivered request first kills what a crashed consumer's run
+// of it may have left running.
 func (h *Exec) Handle(ctx context.Context, call *Call) (json.RawMessage, error) {
 	log := Logger(ctx)
 	if call.Redelivered {
