@@ -110,6 +110,11 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 	return raw, nil
 }
 
+// stopsWithContext marks the pool for StopsWithContext: waiting for a
+// process, starting one (its handshake) and a round trip all end when ctx
+// ends, the process killed.
+func (pl *Pool) stopsWithContext() {}
+
 // acquire takes an idle process, or starts one when there is room.
 func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 	for {

@@ -93,3 +93,14 @@ func EncodesJSON(h Handler) bool {
 
 // encodesJSON marks handlers whose responses encoding/json wrote.
 type encodesJSON interface{ encodesJSON() }
+
+// StopsWithContext reports whether h's Handle returns promptly once its
+// context ends (it kills what it runs), so that its caller may run it
+// without a goroutine of its own to watch the deadline.
+func StopsWithContext(h Handler) bool {
+	_, ok := h.(stopsWithContext)
+	return ok
+}
+
+// stopsWithContext marks handlers whose Handle honours its context's end.
+type stopsWithContext interface{ stopsWithContext() }

@@ -10,6 +10,9 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
 // persistentScript speaks the persistent handler protocol in shell. It
@@ -152,5 +155,54 @@ func TestPoolHandshake(t *testing.T) {
 		if d := time.Since(start); d > 60*time.Second {
 			t.Errorf("%s: Open took %v", tt.script, d)
 		}
+	}
+}
+
+// TestPoolHandleReturnsWhenItsContextEnds: a pool says it stops with its
+// context (StopsWithContext), so the consumer calls it without a goroutine
+// to watch the deadline; Handle must then return soon after ctx ends,
+// whether it waits for a process or its process hangs.
+func TestPoolHandleReturnsWhenItsContextEnds(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) })
+	if StopsWithContext(Typed("t", func(context.Context, *Call, struct{}) (wire.Reply[struct{}], error) {
+		return wire.Reply[struct{}]{}, nil
+	})) {
+		t.Error("a Go handler is said to stop with its context")
+	}
+	pl := openPool(t, persistentScript, "", 1)
+	if !StopsWithContext(pl) {
+		t.Fatal("the pool is not said to stop with its context")
+	}
+	const limit = 2 * time.Second // how long after its context's end Handle may take
+	// handle calls the pool with a timeout of d; it returns how long after
+	// the deadline Handle returned.
+	handle := func(d time.Duration, body string) (time.Duration, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		deadline, _ := ctx.Deadline()
+		_, err := pl.Handle(ctx, &Call{Exchange: "dx_p", CorrelationID: "c-1", VirtualHost: "v", Body: []byte(body)})
+		return time.Since(deadline), err
+	}
+	hung := make(chan error, 1)
+	var hungTook time.Duration
+	go func() {
+		var err error
+		hungTook, err = handle(300*time.Millisecond, `{"hang":true}`)
+		hung <- err
+	}()
+	testutil.WaitFor(t, "the only process to take the hanging request", 10*time.Second, func() bool { return len(pl.idle) == 0 })
+	took, err := handle(100*time.Millisecond, `{"n":1}`)
+	if err == nil || !strings.Contains(err.Error(), "no handler process was free in time") {
+		t.Errorf("waiting for a process: Handle = %v, want no process free in time", err)
+	}
+	if took > limit {
+		t.Errorf("waiting for a process: Handle returned %v after its context ended", took)
+	}
+	err = <-hung
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("hanging process: Handle = %v, want a timeout", err)
+	}
+	if hungTook > limit {
+		t.Errorf("hanging process: Handle returned %v after its context ended", hungTook)
 	}
 }
