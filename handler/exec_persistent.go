@@ -13,10 +13,19 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
 )
 
+// DefaultGrowAfter is how long a request that finds every process of its
+// pool busy waits for one to be free before it starts another: long
+// enough for a process of a fast handler to finish its request even on a
+// loaded host, so that a few busy processes serve many callers (each
+// wake-up of a process costs more CPU than its request), and short beside
+// the run of a slow handler, which gets a process per request.
+const DefaultGrowAfter = 50 * time.Millisecond
+
 // Pool is a persistent executable handler: long-lived processes of one
 // exchange's handler, each serving one request at a time over the
 // persistent handler protocol (docs/handlers.md). Processes are started on
-// demand, up to max at once; one is kept warm. A process that fails is
+// demand, up to max at once, when a request has waited DefaultGrowAfter
+// for a free one; one is kept warm. A process that fails is
 // killed and replaced, starts that fail are retried with backoff, and a
 // process is recycled after its contract's max_requests_per_process.
 type Pool struct {
@@ -27,7 +36,10 @@ type Pool struct {
 	backoff  func(failures int) time.Duration // the wait before the next start
 	maxReq   int
 	wait     time.Duration // the longest handshake wait
-	obs      Observer      // told of processes started, ended, restarted
+	// growAfter is how long a request waits for an idle process before
+	// it starts another (DefaultGrowAfter; 0: at once).
+	growAfter time.Duration
+	obs       Observer // told of processes started, ended, restarted
 
 	idle  chan *persistentProc // processes waiting for a request
 	slots chan struct{}        // a token per process alive or starting: at most max
@@ -60,7 +72,7 @@ func NewPool(e *Exec, vhost, exchange string, max int, backoff func(failures int
 	return &Pool{
 		exec: e, vhost: vhost, exchange: exchange,
 		log:     log.With().Str("exchange", exchange).Logger(),
-		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: wait,
+		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: wait, growAfter: DefaultGrowAfter,
 		idle: make(chan *persistentProc, max), slots: make(chan struct{}, max), wake: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel, obs: noObserver{},
 	}
@@ -115,25 +127,58 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 // ends, the process killed.
 func (pl *Pool) stopsWithContext() {}
 
-// acquire takes an idle process, or starts one when there is room.
+// acquire takes an idle process, or starts one when there is room and
+// none became idle within growAfter.
 func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 	for {
 		var p *persistentProc
 		select {
 		case p = <-pl.idle:
 		default:
-			select {
-			case p = <-pl.idle:
-			case pl.slots <- struct{}{}:
-				return pl.start(ctx)
-			case <-ctx.Done():
-				return nil, &Error{Reason: "no handler process was free in time", ExitStatus: -1, Err: ctx.Err()}
+			var err error
+			if p, err = pl.waitIdle(ctx); err != nil {
+				return nil, err
+			}
+			if p == nil {
+				select {
+				case p = <-pl.idle:
+				case pl.slots <- struct{}{}:
+					return pl.start(ctx)
+				case <-ctx.Done():
+					return nil, errNoneFree(ctx)
+				}
 			}
 		}
 		if pl.usable(p) {
 			return p, nil
 		}
 	}
+}
+
+// waitIdle waits up to growAfter for a process to become idle, when some
+// are alive: a fast handler's requests are then served by the few
+// processes that keep up with them, not by one process each. It returns
+// nil when none became idle (or none is alive).
+func (pl *Pool) waitIdle(ctx context.Context) (*persistentProc, error) {
+	if pl.growAfter <= 0 || len(pl.slots) == 0 {
+		return nil, nil
+	}
+	t := time.NewTimer(pl.growAfter)
+	defer t.Stop()
+	select {
+	case p := <-pl.idle:
+		return p, nil
+	case <-t.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, errNoneFree(ctx)
+	}
+}
+
+// errNoneFree is the failure of a request whose context ended while it
+// waited for a process.
+func errNoneFree(ctx context.Context) error {
+	return &Error{Reason: "no handler process was free in time", ExitStatus: -1, Err: ctx.Err()}
 }
 
 // usable checks an idle process: one of an older generation is retired, one

@@ -18,7 +18,8 @@ import (
 // persistentScript speaks the persistent handler protocol in shell. It
 // answers {"pid": its pid, "n": requests it served}, unless the request
 // asks it to misbehave: "crash" exits, "garbage" writes a line that is not
-// JSON, "wrongid" answers another correlation id, "hang" sleeps.
+// JSON, "wrongid" answers another correlation id, "hang" sleeps; "slow"
+// answers after 200 ms.
 const persistentScript = `echo '{"protocol": "rabbitmq-consumer/1"}'
 n=0
 while IFS= read -r line; do
@@ -29,6 +30,7 @@ while IFS= read -r line; do
   *'"garbage"'*) echo garbage;;
   *'"wrongid"'*) echo '{"correlation_id":"nope","response":{}}';;
   *'"hang"'*) sleep 300;;
+  *'"slow"'*) sleep 0.2; printf '{"correlation_id":"%s","response":{"pid":%s,"n":%s}}\n' "$cid" "$$" "$n";;
   *) printf '{"correlation_id":"%s","response":{"pid":%s,"n":%s}}\n' "$cid" "$$" "$n";;
   esac
 done`
@@ -204,5 +206,72 @@ func TestPoolHandleReturnsWhenItsContextEnds(t *testing.T) {
 	}
 	if hungTook > limit {
 		t.Errorf("hanging process: Handle returned %v after its context ended", hungTook)
+	}
+}
+
+// TestPoolGrowth: a request that finds every process busy waits growAfter
+// for one before it starts another, so that concurrent requests of a fast
+// handler share a few processes while those of a slow one get a process
+// each.
+func TestPoolGrowth(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) })
+	for _, tt := range []struct {
+		name      string
+		growAfter time.Duration
+		body      string
+		callers   int
+		each      int
+		processes int // distinct processes that answered
+	}{
+		{"fast requests wait for the busy process", time.Minute, `{"n":1}`, 8, 25, 1},
+		{"slow requests start processes", DefaultGrowAfter, `{"slow":true}`, 4, 1, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := LoadExec(writeHandler(t, persistentScript, "30", `,"mode":"persistent"`), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl := NewPool(e, "v", "dx_p", 4, testBackoff, zerolog.Nop())
+			pl.growAfter = tt.growAfter
+			if err := pl.Open(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := pl.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			pids := make(chan int, tt.callers*tt.each)
+			errs := make(chan error, tt.callers)
+			start := make(chan struct{})
+			for range tt.callers {
+				go func() {
+					<-start
+					for range tt.each {
+						s, err := call(pl, tt.body)
+						if err != nil {
+							errs <- err
+							return
+						}
+						pids <- s.PID
+					}
+					errs <- nil
+				}()
+			}
+			close(start)
+			for range tt.callers {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(pids)
+			distinct := map[int]bool{}
+			for pid := range pids {
+				distinct[pid] = true
+			}
+			if len(distinct) != tt.processes {
+				t.Errorf("%d processes answered, want %d", len(distinct), tt.processes)
+			}
+		})
 	}
 }
