@@ -23,8 +23,6 @@ var persistentEchoes = map[string]string{
 	"go-handlerproto": "build:../bench/exec-persistent",
 	// the Python helper shipped with the package
 	"python-helper": "python:../python/rabbitmq_consumer_handler.py",
-	// the benchmark's minimal Python loop (bench/python-echo)
-	"python-bench": "python:../bench/python-echo/protocol.py",
 	"sh": `#!/bin/sh
 echo '{"protocol": "rabbitmq-consumer/1"}'
 while IFS= read -r line; do
@@ -38,7 +36,6 @@ done
 // persistentEchoes: the echo, served by the module.
 var pythonEchoPrograms = map[string]string{
 	"rabbitmq_consumer_handler.py": "#!/usr/bin/python3\nfrom rabbitmq_consumer_handler import serve\n\ndef handle(request, meta):\n    return {\"success\": True, \"message\": \"echo\", \"data\": request}\n\nserve(handle)\n",
-	"protocol.py":                  "#!/usr/bin/python3\nimport protocol\n\ndef handle(request):\n    return {\"success\": True, \"message\": \"echo\", \"data\": request}\n\nprotocol.serve(handle)\n",
 }
 
 // writePersistentEcho writes the handler program of persistentEchoes[name]
@@ -71,7 +68,7 @@ func writePersistentEcho(b *testing.B, dir, name string) {
 // cost the consumer's side (this process: framing, pipes, the pool) and
 // the handler process, in µs.
 func BenchmarkPersistentHandle(b *testing.B) {
-	for _, name := range []string{"go-handlerproto", "python-helper", "python-bench", "sh"} {
+	for _, name := range []string{"go-handlerproto", "python-helper", "sh"} {
 		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			writePersistentEcho(b, dir, name)

@@ -14,6 +14,7 @@ import (
 // `make bench` runs rpcbench).
 const (
 	pythonEcho     = "bench/python-echo"
+	pythonHelper   = "python/rabbitmq_consumer_handler.py" // the helper the package ships
 	referenceModel = "bench/reference-model/server.py"
 	// python is Debian's interpreter, which python3-pika is installed for
 	// (the python3 on PATH may be another one, e.g. pyenv's).
@@ -57,9 +58,10 @@ type handlerFiles map[string]string
 // mode and lock attribute in its contract.
 func pythonHandler(program, mode, lockAttribute string) (handlerFiles, []byte, error) {
 	files := handlerFiles{"handler": filepath.Join(pythonEcho, program)}
-	for _, f := range []string{"echo.py", "heavy.py", "protocol.py"} {
+	for _, f := range []string{"echo.py", "heavy.py"} {
 		files[f] = filepath.Join(pythonEcho, f)
 	}
+	files["rabbitmq_consumer_handler.py"] = pythonHelper
 	raw, err := os.ReadFile(filepath.Join(pythonEcho, "contract.json"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the contract: %w", err)
