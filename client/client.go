@@ -13,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,9 +60,8 @@ func FromFile(cfg *config.Config, vhost string) (Config, error) {
 
 // Client makes RPC calls on one virtual host. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	key  *fernet.Key
-	addr string
+	cfg Config
+	key *fernet.Key
 
 	mu      sync.Mutex
 	cur     *session      // nil while disconnected
@@ -80,7 +82,6 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:    cfg,
-		addr:   fmt.Sprintf("%s:%d", cfg.Server.Host, cfg.Server.Port),
 		ready:  make(chan struct{}),
 		closed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -173,27 +174,50 @@ func (c *Client) reconnect(s *session) {
 	}
 }
 
-// connect opens a session: connection, channel in confirm mode, reply consumer.
+// connect opens a session (connection, channel in confirm mode, reply
+// consumer) on the first broker node that takes it, in the order of
+// config.Server.Addresses: a cluster node that is down is skipped.
 func (c *Client) connect() (*session, error) {
+	var errs []error
+	for _, addr := range c.cfg.Server.Addresses() {
+		s, err := c.connectTo(addr)
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, &ConnectError{Addr: strings.Join(c.cfg.Server.Addresses(), ", "), Err: errors.Join(errs...)}
+}
+
+// connectTo connects to the broker node at addr (host:port).
+func (c *Client) connectTo(addr string) (*session, error) {
 	srv := c.cfg.Server
-	uri := amqp.URI{Scheme: "amqp", Host: srv.Host, Port: srv.Port, Username: srv.Username, Password: srv.Password, Vhost: c.cfg.VirtualHost}
-	host, _ := os.Hostname()
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, &ConnectError{Addr: addr, Err: err}
+	}
+	port, _ := strconv.Atoi(p)
+	uri := amqp.URI{Scheme: "amqp", Host: host, Port: port, Username: srv.Username, Password: srv.Password, Vhost: c.cfg.VirtualHost}
+	hostname, _ := os.Hostname()
 	acfg := amqp.Config{
 		Vhost: c.cfg.VirtualHost, Heartbeat: 10 * time.Second, Locale: "en_US", Dial: amqp.DefaultDial(10 * time.Second),
-		Properties: amqp.Table{"connection_name": fmt.Sprintf("rabbitmq-rpc client %s pid %d", host, os.Getpid()), "product": "rabbitmq-consumer client"},
+		Properties: amqp.Table{"connection_name": fmt.Sprintf("rabbitmq-rpc client %s pid %d", hostname, os.Getpid()), "product": "rabbitmq-consumer client"},
 	}
 	if srv.SSL {
 		uri.Scheme = "amqps"
-		acfg.TLSClientConfig = &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
+		acfg.TLSClientConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	}
 	conn, err := amqp.DialConfig(uri.String(), acfg)
 	if err != nil {
-		return nil, &ConnectError{Addr: c.addr, Err: err}
+		return nil, &ConnectError{Addr: addr, Err: err}
 	}
 	s, err := openSession(conn, c.cfg.DirectReplyTo)
 	if err != nil {
 		_ = conn.Close()
-		return nil, &ConnectError{Addr: c.addr, Err: err}
+		return nil, &ConnectError{Addr: addr, Err: err}
 	}
 	return s, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -311,6 +313,28 @@ func TestDialFailsClearly(t *testing.T) {
 	var ce *ConnectError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestDialSkipsADownNode: with server.hosts, the client connects to the
+// first node that takes it; when none does, the error names them all.
+func TestDialSkipsADownNode(t *testing.T) {
+	r := newRig(t)
+	live := net.JoinHostPort(r.cfg.Server.Host, strconv.Itoa(r.cfg.Server.Port))
+	cfg := r.cfg
+	cfg.Server.Hosts = []string{"127.0.0.1:1", live}
+	cfg.Server.Host, cfg.Server.Port = "127.0.0.1", 1 // as the configuration's loader sets them: the first entry
+	c := dial(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if resp, err := c.Call(ctx, "dx_echo", echoRequest{N: 7}); err != nil || !resp.Success {
+		t.Fatalf("call through the second node: %+v, %v", resp, err)
+	}
+	cfg.Server.Hosts = []string{"127.0.0.1:1", "127.0.0.1:2"}
+	_, err := Dial(context.Background(), cfg)
+	var ce *ConnectError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "127.0.0.1:1, 127.0.0.1:2") {
+		t.Fatalf("no node up: err = %v, want a ConnectError naming both", err)
 	}
 }
 

@@ -18,7 +18,7 @@ var keyDocs = map[string]string{
 	"server.port":                 "5672 (5671 with ssl)\tthe broker's AMQP port",
 	"server.username":             "guest\tthe broker user",
 	"server.password":             "guest\tthe broker user's password",
-	"server.hosts":                "none\tthe nodes of a RabbitMQ cluster, each host or host:port (port: server.port), instead of server.host: the consumer connects to the first live one in this order and, when that node goes, moves on to the next (rabbitmq-rpc uses the first)",
+	"server.hosts":                "none\tthe nodes of a RabbitMQ cluster, each host or host:port (port: server.port), instead of server.host: the consumer connects to the first live one in this order and, when that node goes, moves on to the next; rabbitmq-rpc and the Go client connect the same way",
 	"server.ssl":                  "false\tconnect with TLS (amqps), verifying the broker's certificate against the system's CAs or the PEM file named by SSL_CERT_FILE",
 	"log_server.base_url":         "none\tthe log server's API, e.g. https://logs.example.com/api/v1/; when set, every request and response is spooled and shipped by rabbitmq-consumer-logship",
 	"log_server.api_token":        "none\tthe log server's API token (header X-API-Token)",
