@@ -73,6 +73,13 @@ type Response struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// Progress is a stored progress update: the API body and when it was
+// stored.
+type Progress struct {
+	wire.LogProgress
+	CreatedAt time.Time `json:"created_at"`
+}
+
 // Pair is a request with its response, if any.
 type Pair struct {
 	Request  Request   `json:"request"`
@@ -119,6 +126,14 @@ type Store interface {
 	AddRequest(ctx context.Context, r wire.LogRequest) error
 	// AddResponse stores the response of a stored request.
 	AddResponse(ctx context.Context, r wire.LogResponse) error
+	// AddProgress stores a progress update of a stored request
+	// (ErrUnknownRequest without one). A request's updates are told apart
+	// by their Time, to the microsecond: an identical repeat is a no-op, a
+	// different update at the same Time ErrConflict.
+	AddProgress(ctx context.Context, p wire.LogProgress) error
+	// Progress returns the progress updates of one correlation id in
+	// order of their Time (then of arrival); none: an empty slice.
+	Progress(ctx context.Context, correlationID string) ([]Progress, error)
 	// List returns up to limit pairs matching f, newest first, with
 	// Request.ID < before (before 0: from the newest).
 	List(ctx context.Context, f Filter, before int64, limit int) (Page, error)
@@ -128,7 +143,9 @@ type Store interface {
 	// ignored).
 	Counts(ctx context.Context, f Filter) (map[Outcome]int64, error)
 	// Purge deletes pairs whose request is older than cutoff and says how
-	// many.
+	// many; progress updates stored before cutoff go too (a request's
+	// updates are stored after it, so they go with it or at the next
+	// purge).
 	Purge(ctx context.Context, cutoff time.Time) (int64, error)
 	// Close releases the store.
 	Close() error

@@ -29,6 +29,22 @@ func sameResponse(a, b wire.LogResponse) bool {
 		sameJSON(a.ResponsePayload, b.ResponsePayload)
 }
 
+// sameProgress is sameRequest for progress updates.
+func sameProgress(a, b wire.LogProgress) bool {
+	return a.CorrelationID == b.CorrelationID && a.Time.Equal(b.Time) && a.State == b.State && a.Message == b.Message &&
+		((a.Percent == nil && b.Percent == nil) || (a.Percent != nil && b.Percent != nil && *a.Percent == *b.Percent)) &&
+		sameOptionalJSON(a.Data, b.Data)
+}
+
+// sameOptionalJSON is sameJSON where absent and null are the same.
+func sameOptionalJSON(a, b json.RawMessage) bool {
+	null := func(j json.RawMessage) bool { t := bytes.TrimSpace(j); return len(t) == 0 || string(t) == "null" }
+	if null(a) || null(b) {
+		return null(a) == null(b)
+	}
+	return sameJSON(a, b)
+}
+
 func sameString(a, b *string) bool {
 	if a == nil || b == nil {
 		return a == b

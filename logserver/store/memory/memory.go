@@ -31,6 +31,10 @@ type Store struct {
 	// pairs holds every pair in arrival order (ascending Request.ID).
 	pairs  []*store.Pair
 	byCorr map[string]*store.Pair
+	// progress holds each correlation id's progress updates in arrival
+	// order; lastProgress numbers them.
+	progress     map[string][]*progress
+	lastProgress int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -44,7 +48,7 @@ func NewWithClock(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, byCorr: map[string]*store.Pair{}}
+	return &Store{now: now, byCorr: map[string]*store.Pair{}, progress: map[string][]*progress{}}
 }
 
 // AddRequest stores a request; an identical repeat is a no-op and a
@@ -179,7 +183,8 @@ func (s *Store) Counts(_ context.Context, f store.Filter) (map[store.Outcome]int
 	return counts, nil
 }
 
-// Purge deletes the pairs whose request was stored before cutoff.
+// Purge deletes the pairs whose request was stored before cutoff, and the
+// progress updates stored before cutoff.
 func (s *Store) Purge(_ context.Context, cutoff time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -198,6 +203,7 @@ func (s *Store) Purge(_ context.Context, cutoff time.Time) (int64, error) {
 	}
 	clear(s.pairs[len(kept):])
 	s.pairs = kept
+	s.purgeProgress(cutoff.UnixMicro())
 	return n, nil
 }
 
@@ -206,7 +212,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.pairs, s.byCorr = nil, nil
+	s.pairs, s.byCorr, s.progress = nil, nil, nil
 	return nil
 }
 

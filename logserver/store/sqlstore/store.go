@@ -298,7 +298,8 @@ func (s *Store) Counts(ctx context.Context, f store.Filter) (map[store.Outcome]i
 // long by a large purge.
 const purgeBatch = 5000
 
-// Purge deletes the pairs whose request is older than cutoff, in batches.
+// Purge deletes the pairs whose request is older than cutoff, then the
+// progress updates stored before cutoff, in batches.
 func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 	var total int64
 	q := s.d.rebind(`DELETE FROM rpc_pairs WHERE id IN (SELECT id FROM rpc_pairs WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
@@ -317,7 +318,30 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 		}
 		total += n
 		if n < purgeBatch {
-			return total, nil
+			return total, s.purgeProgress(ctx, cutoff)
+		}
+	}
+}
+
+// purgeProgress deletes the progress updates stored before cutoff, in
+// batches.
+func (s *Store) purgeProgress(ctx context.Context, cutoff time.Time) error {
+	q := s.d.rebind(`DELETE FROM rpc_progress WHERE id IN (SELECT id FROM rpc_progress WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
+	for {
+		var n int64
+		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, q, cutoff.UnixMicro(), purgeBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("purge progress: %w", err)
+		}
+		if n < purgeBatch {
+			return nil
 		}
 	}
 }

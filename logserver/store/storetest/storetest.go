@@ -41,6 +41,9 @@ func Run(t *testing.T, open Opener) {
 		{"ClockSteppedBack", testClockSteppedBack},
 		{"Purge", testPurge},
 		{"ConcurrentRepeats", testConcurrentRepeats},
+		{"ProgressRoundTrip", testProgressRoundTrip},
+		{"IdempotentProgress", testIdempotentProgress},
+		{"PurgeProgress", testPurgeProgress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
