@@ -76,6 +76,10 @@ func respBody(id string) string {
 	return fmt.Sprintf(`{"correlation_id":%q,"response_payload":{"success":true,"message":"ok","data":null},"traceback":null}`, id)
 }
 
+func progBody(id, at, state string) string {
+	return fmt.Sprintf(`{"correlation_id":%q,"time":%q,"state":%q,"message":"step <b>","percent":50,"data":{"n":1}}`, id, at, state)
+}
+
 // call is one request of the contract, made in order on one server.
 type call struct {
 	name        string
@@ -130,6 +134,24 @@ var contract = []call{
 	{"traceback missing", "POST", "/api/v1/rpc-responses", tok, nil, "application/json", strings.Replace(respBody(uuidA), `,"traceback":null`, ``, 1), 422, `"loc":["body","traceback"]`},
 	{"traceback a number", "POST", "/api/v1/rpc-responses", tok, nil, "application/json", strings.Replace(respBody(uuidA), `"traceback":null`, `"traceback":3`, 1), 422, "string_type"},
 	{"body too large", "POST", "/api/v1/rpc-requests", tok, nil, "application/json", `{"x":"` + strings.Repeat("a", api.DefaultMaxBodyBytes) + `"}`, 413, ""},
+	{"progress", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidA, "2026-03-01T12:00:02.5Z", "Copying"), 201, "Object created"},
+	{"earlier progress, posted later", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidA, "2026-03-01T13:00:01+01:00", "Building"), 201, ""},
+	{"identical progress again", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidA, "2026-03-01T12:00:02.5Z", "Copying"), 201, ""},
+	{"different progress, same time", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidA, "2026-03-01T12:00:02.5Z", "Other"), 409, "A different record"},
+	{"progress without percent and data", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", `{"correlation_id":"` + uuidA + `","time":"2026-03-01T12:00:03Z","state":"Done","message":""}`, 201, ""},
+	{"progress of an unknown request", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidB, "2026-03-01T12:00:00Z", "S"), 400, `No RPC request with correlation ID ` + uuidB},
+	{"progress, wrong token", "POST", "/api/v1/rpc-progress", str("nope"), nil, "application/json", progBody(uuidA, "2026-03-01T12:00:00Z", "S"), 401, "Invalid API token"},
+	{"progress, no token", "POST", "/api/v1/rpc-progress", nil, nil, "application/json", progBody(uuidA, "2026-03-01T12:00:00Z", "S"), 422, `"loc":["header","x-api-token"]`},
+	{"progress, not JSON", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", `{`, 422, "json_invalid"},
+	{"progress, bad time", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", progBody(uuidA, "yesterday", "S"), 422, `"loc":["body","time"]`},
+	{"progress, time missing", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", `{"correlation_id":"` + uuidA + `","state":"S","message":""}`, 422, `"type":"missing","loc":["body","time"]`},
+	{"progress, state a number", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", strings.Replace(progBody(uuidA, "2026-03-01T12:00:00Z", "S"), `"S"`, `3`, 1), 422, `"type":"string_type","loc":["body","state"]`},
+	{"progress, percent a string", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", strings.Replace(progBody(uuidA, "2026-03-01T12:00:00Z", "S"), `50`, `"half"`, 1), 422, `"loc":["body","percent"]`},
+	{"progress, NUL in the message", "POST", "/api/v1/rpc-progress", tok, nil, "application/json", strings.Replace(progBody(uuidA, "2026-03-01T12:00:00Z", "S"), `step`, `st\u0000ep`, 1), 422, `"loc":["body","message"]`},
+	{"GET progress: no such endpoint", "GET", "/api/v1/rpc-progress", nil, pw, "", "", 405, ""},
+	{"GET by correlation id, with its progress in order", "GET", "/api/v1/rpc-requests?correlation_id=" + uuidA, nil, pw, "", "", 200,
+		`"progress":[{"correlation_id":"` + uuidA + `","time":"2026-03-01T12:00:01Z","state":"Building"`},
+	{"GET by prefix: no progress", "GET", "/api/v1/rpc-requests?prefix=1&correlation_id=" + uuidA[:8], nil, pw, "", "", 200, `"duration_ns"`},
 	{"GET without password", "GET", "/api/v1/rpc-requests", nil, nil, "", "", 401, "Incorrect password"},
 	{"GET with the API token only", "GET", "/api/v1/rpc-requests", tok, nil, "", "", 401, ""},
 	{"GET wrong password", "GET", "/api/v1/rpc-requests", nil, str("nope"), "", "", 401, ""},

@@ -21,10 +21,12 @@ func Handler(st store.Store, opts api.Options, gui http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+APIBase+wire.LogRequestsPath, api.PostRequests(st, opts))
 	mux.Handle("POST "+APIBase+wire.LogResponsesPath, api.PostResponses(st, opts))
+	mux.Handle("POST "+APIBase+wire.LogProgressPath, api.PostProgress(st, opts))
 	mux.Handle("GET "+APIBase+wire.LogRequestsPath, api.ListRequests(st, opts))
 	mux.Handle(APIBase+"/", api.Fallback(map[string]string{
 		APIBase + wire.LogRequestsPath:  "GET, POST",
 		APIBase + wire.LogResponsesPath: "POST",
+		APIBase + wire.LogProgressPath:  "POST",
 	}))
 	mux.Handle("/", gui)
 	return mux

@@ -14,7 +14,7 @@ import (
 
 // PostRequests is POST /rpc-requests: stores a wire.LogRequest.
 func PostRequests(st store.Store, opts Options) http.Handler {
-	return post(opts, requestFields, func(ctx context.Context, body []byte) error {
+	return post(opts, requestFields, "", func(ctx context.Context, body []byte) error {
 		var r wire.LogRequest
 		if err := json.Unmarshal(body, &r); err != nil {
 			return err
@@ -25,7 +25,8 @@ func PostRequests(st store.Store, opts Options) http.Handler {
 
 // PostResponses is POST /rpc-responses: stores a wire.LogResponse.
 func PostResponses(st store.Store, opts Options) http.Handler {
-	return post(opts, responseFields, func(ctx context.Context, body []byte) error {
+	// The reference's words.
+	return post(opts, responseFields, "No RPC response with correlation ID ", func(ctx context.Context, body []byte) error {
 		var r wire.LogResponse
 		if err := json.Unmarshal(body, &r); err != nil {
 			return err
@@ -34,9 +35,22 @@ func PostResponses(st store.Store, opts Options) http.Handler {
 	})
 }
 
+// PostProgress is POST /rpc-progress, this log server's extension of the
+// reference API: stores a wire.LogProgress of a stored request.
+func PostProgress(st store.Store, opts Options) http.Handler {
+	return post(opts, progressFields, "No RPC request with correlation ID ", func(ctx context.Context, body []byte) error {
+		var p wire.LogProgress
+		if err := json.Unmarshal(body, &p); err != nil {
+			return err
+		}
+		return st.AddProgress(ctx, p)
+	})
+}
+
 // post checks a post in the reference's order (the body is JSON, then the
-// token, then the body's fields) and stores it.
-func post(opts Options, fields []field, add func(context.Context, []byte) error) http.Handler {
+// token, then the body's fields) and stores it. unknown begins the 400
+// answer to a record whose request is not stored.
+func post(opts Options, fields []field, unknown string, add func(context.Context, []byte) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, opts.maxBody()))
 		if err != nil {
@@ -70,8 +84,7 @@ func post(opts Options, fields []field, add func(context.Context, []byte) error)
 		case err == nil:
 			detail(w, http.StatusCreated, "Object created")
 		case errors.Is(err, store.ErrUnknownRequest):
-			// The reference's words.
-			detail(w, http.StatusBadRequest, "No RPC response with correlation ID "+id)
+			detail(w, http.StatusBadRequest, unknown+id)
 		case errors.Is(err, store.ErrConflict):
 			detail(w, http.StatusConflict, "A different record with correlation ID "+id+" exists")
 		default:

@@ -19,7 +19,8 @@ type ListResponse struct {
 }
 
 // ListRequests is GET /rpc-requests?<store query parameters>: one page of
-// pairs, newest first, as JSON; ?correlation_id=X finds one. It answers
+// pairs, newest first, as JSON; ?correlation_id=X finds one, with its
+// progress updates in order ("progress", an array). It answers
 // 400 naming a malformed parameter. Guarded by the GUI password (see
 // RequirePassword): the records are what the GUI shows.
 func ListRequests(st store.Store, opts Options) http.Handler {
@@ -35,6 +36,16 @@ func ListRequests(st store.Store, opts Options) http.Handler {
 			opts.Logger.Error().Err(err).Msg("cannot list records")
 			detail(w, http.StatusInternalServerError, "Internal Server Error")
 			return
+		}
+		if q.Filter.CorrelationID != "" && !q.Filter.CorrelationPrefix {
+			for i := range resp.Pairs {
+				p := &resp.Pairs[i]
+				if p.Progress, err = st.Progress(r.Context(), p.Request.CorrelationID); err != nil {
+					opts.Logger.Error().Err(err).Msg("cannot read progress updates")
+					detail(w, http.StatusInternalServerError, "Internal Server Error")
+					return
+				}
+			}
 		}
 		if v.Get(ParamCounts) == "1" {
 			if resp.Counts, err = st.Counts(r.Context(), q.Filter); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"strings"
+	"time"
 )
 
 // fieldError is one entry of a 422 answer, in FastAPI's (Pydantic's) form.
@@ -24,19 +25,26 @@ const (
 	objectOrArray             // a JSON object or array
 	objectField               // a JSON object
 	stringOrNull              // a string or null, but present
+	timeField                 // an RFC 3339 time, as a string
+	numberOrNull              // a number or null
+	anyValue                  // any JSON value
 )
 
 type field struct {
 	name string
 	kind kind
+	// optional fields may be absent.
+	optional bool
 }
 
 // The bodies' fields, in the reference's declaration order (the order of
 // its 422 errors).
 var (
-	requestFields = []field{{"correlation_id", idField}, {"request_payload", objectOrArray}, {"virtual_host_name", stringField},
-		{"queue_name", stringField}, {"exchange_name", stringField}, {"hostname", stringField}, {"rabbitmq_username", stringField}}
-	responseFields = []field{{"correlation_id", idField}, {"response_payload", objectField}, {"traceback", stringOrNull}}
+	requestFields = []field{{"correlation_id", idField, false}, {"request_payload", objectOrArray, false}, {"virtual_host_name", stringField, false},
+		{"queue_name", stringField, false}, {"exchange_name", stringField, false}, {"hostname", stringField, false}, {"rabbitmq_username", stringField, false}}
+	responseFields = []field{{"correlation_id", idField, false}, {"response_payload", objectField, false}, {"traceback", stringOrNull, false}}
+	progressFields = []field{{"correlation_id", idField, false}, {"time", timeField, false}, {"state", stringField, false}, {"message", stringField, false},
+		{"percent", numberOrNull, true}, {"data", anyValue, true}}
 )
 
 // jsonContentType tells whether a body of this Content-Type is read as
@@ -87,7 +95,9 @@ func validate(doc any, present bool, fields []field, errs []fieldError) []fieldE
 		v, present := obj[f.name]
 		loc := []any{"body", f.name}
 		if !present {
-			errs = append(errs, fieldError{Type: "missing", Loc: loc, Msg: "Field required", Input: obj})
+			if !f.optional {
+				errs = append(errs, fieldError{Type: "missing", Loc: loc, Msg: "Field required", Input: obj})
+			}
 			continue
 		}
 		if e, bad := checkField(f.kind, v, loc); bad {
@@ -117,6 +127,17 @@ func checkField(k kind, v any, loc []any) ([]fieldError, bool) {
 	case stringField:
 		if !isStr {
 			return []fieldError{{Type: "string_type", Loc: loc, Msg: "Input should be a valid string", Input: v}}, true
+		}
+	case timeField:
+		if !isStr {
+			return []fieldError{{Type: "datetime_type", Loc: loc, Msg: "Input should be a valid datetime", Input: v}}, true
+		}
+		if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
+			return []fieldError{{Type: "datetime_from_date_parsing", Loc: loc, Msg: "Input should be a valid datetime (RFC 3339)", Input: v}}, true
+		}
+	case numberOrNull:
+		if _, isNum := v.(json.Number); !isNum && v != nil {
+			return []fieldError{{Type: "float_type", Loc: loc, Msg: "Input should be a valid number", Input: v}}, true
 		}
 	case stringOrNull:
 		if !isStr && v != nil {

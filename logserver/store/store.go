@@ -88,6 +88,9 @@ type Pair struct {
 	// Duration from the request's to the response's CreatedAt; zero while
 	// awaiting.
 	Duration time.Duration `json:"duration_ns"`
+	// Progress holds the request's progress updates, in order, when they
+	// were asked for (a query for one correlation id); nil otherwise.
+	Progress []Progress `json:"progress,omitzero"`
 }
 
 // Filter selects pairs. Zero fields select everything; set fields combine
