@@ -110,6 +110,11 @@ func loads(actions ...chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.V
 // shows, as JSON.
 const shownRows = `JSON.stringify(Array.from(document.querySelectorAll("#rows td.corr a"), a => a.textContent))`
 
+// shownProgress is a JavaScript expression: the progress updates the pair
+// page lists (time, state, message, percent), as JSON.
+const shownProgress = `JSON.stringify(Array.from(document.querySelectorAll("#progress li"), li => ` +
+	`[".progress time", ".state", ".pmsg", ".pct"].map(s => li.querySelector(s.replace(".progress ", "")).textContent)))`
+
 // rowsAre is a condition: the list shows exactly these correlation ids.
 func rowsAre(ids ...string) chromedp.Action[chromedp.Void] {
 	want, _ := json.Marshal(ids)
@@ -203,6 +208,20 @@ func TestBrowser(t *testing.T) {
 	)
 	b.screenshot(t, "log-server-pair.png")
 
+	b.step(t, "a long request's progress, in order",
+		chromedp.Navigate(srv.URL+"/pair?correlation_id="+corr(2)),
+		chromedp.WaitVisible(chromedp.CSS(`#progress li`)),
+		until(shownProgress+` === `+jsString(`[`+
+			`["2026-11-30 09:01:37.040","Queued","waiting for the hypervisor",""],`+
+			`["2026-11-30 09:01:37.310","Creating","allocating a 40 GB volume","10 %"],`+
+			`["2026-11-30 09:01:38.250","Copying","copying image <b>ubuntu-24.04</b>","45 %"],`+
+			`["2026-11-30 09:01:40.020","Booting","waiting for the console","80 %"],`+
+			`["2026-11-30 09:01:41.150","Done","server web-17 is active","100 %"]]`)),
+		until(`document.querySelectorAll("#progress b").length === 0`), // the message's markup is text
+		until(`document.querySelector("#progress .pdata").textContent === '{"bytes_copied":1932735283}'`),
+	)
+	b.screenshot(t, "log-server-progress.png")
+
 	b.step(t, "a success: false response without a traceback is a failure",
 		chromedp.Navigate(srv.URL+"/pair?correlation_id="+corr(7)),
 		chromedp.WaitVisible(chromedp.CSS(`.sides`)),
@@ -236,6 +255,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#request .json summary`)), // <details> folds without JavaScript
 		until(`!document.querySelector("#request .json details").open`),
 		until(`document.querySelector("button.copy").hidden`),
+		chromedp.Navigate(srv.URL+"/pair?correlation_id="+corr(2)), // the progress is served in the page
+		until(`document.querySelectorAll("#progress li").length === `+fmt.Sprint(len(progressSteps))),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
 			return err

@@ -95,6 +95,21 @@ var fixtures = []fixture{
 		`{"server_id": 48230}`, "", "", 0},
 }
 
+// progressSteps are the progress updates of fixture 2 (a server created
+// in 4.2 s), by milliseconds after its request.
+var progressSteps = []struct {
+	After          int
+	State, Message string
+	Percent        *float64
+	Data           string
+}{
+	{40, "Queued", "waiting for the hypervisor", nil, ""},
+	{310, "Creating", "allocating a 40 GB volume", wire.Percentage(10), ""},
+	{1250, "Copying", "copying image <b>ubuntu-24.04</b>", wire.Percentage(45), `{"bytes_copied": 1932735283}`},
+	{3020, "Booting", "waiting for the console", wire.Percentage(80), ""},
+	{4150, "Done", "server web-17 is active", wire.Percentage(100), ""},
+}
+
 // seed stores the fixtures at their times and leaves the clock a minute
 // after the last one.
 func seed(t *testing.T, st store.Store, clk *clock, fx []fixture) {
@@ -112,6 +127,18 @@ func seed(t *testing.T, st store.Store, clk *clock, fx []fixture) {
 			err := st.AddResponse(ctx, wire.LogResponse{CorrelationID: f.Corr, ResponsePayload: json.RawMessage(f.Response), Traceback: tb})
 			if err != nil {
 				t.Fatalf("seed response %s: %v", f.Corr, err)
+			}
+		}
+	}
+	if len(fx) >= 2 {
+		for _, p := range progressSteps {
+			clk.Set(at(2).Add(time.Duration(p.After) * time.Millisecond))
+			lp := wire.LogProgress{CorrelationID: fx[1].Corr, Time: clk.Now(), State: p.State, Message: p.Message, Percent: p.Percent}
+			if p.Data != "" {
+				lp.Data = json.RawMessage(p.Data)
+			}
+			if err := st.AddProgress(ctx, lp); err != nil {
+				t.Fatalf("seed progress: %v", err)
 			}
 		}
 	}

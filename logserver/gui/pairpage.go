@@ -1,9 +1,12 @@
 package gui
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/store"
 )
@@ -20,7 +23,23 @@ type pairView struct {
 	Traceback   string
 	// EventsURL reports the response of an awaiting pair.
 	EventsURL string
+	// Progress lists the updates the handler reported, in order.
+	Progress []progressView
 }
+
+// progressView is one progress update as the pair page lists it.
+type progressView struct {
+	Time    string // the consumer's clock, to the millisecond
+	TimeISO string
+	State   string
+	Message string
+	Percent string // "" when the handler gave none
+	Data    string // compact JSON, "" when none
+}
+
+// progressLayout shows a progress update's time: updates come a fraction
+// of a second apart.
+const progressLayout = "2006-01-02 15:04:05.000"
 
 // payloadView is a payload as a tree and as indented text.
 type payloadView struct {
@@ -47,7 +66,41 @@ func (g *gui) pair(w http.ResponseWriter, r *http.Request) {
 		g.write(w, r, http.StatusNotFound, "error", v)
 		return
 	}
-	g.write(w, r, http.StatusOK, "pair", g.pairView(p))
+	progress, err := g.st.Progress(r.Context(), id)
+	if err != nil {
+		g.storeFailed(w, r, err)
+		return
+	}
+	v := g.pairView(p)
+	v.Progress = g.progressViews(progress)
+	g.write(w, r, http.StatusOK, "pair", v)
+}
+
+// progressViews prepares progress updates for the pair page.
+func (g *gui) progressViews(ps []store.Progress) []progressView {
+	out := make([]progressView, 0, len(ps))
+	for _, p := range ps {
+		v := progressView{Time: p.Time.In(g.opts.Location).Format(progressLayout), TimeISO: p.Time.UTC().Format(time.RFC3339Nano),
+			State: p.State, Message: p.Message}
+		if p.Percent != nil {
+			v.Percent = strconv.FormatFloat(*p.Percent, 'f', -1, 64) + " %"
+		}
+		if len(p.Data) > 0 {
+			v.Data = string(compactJSON(p.Data))
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// compactJSON is a JSON text without its spaces (as it is, if it is
+// not JSON).
+func compactJSON(raw json.RawMessage) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 // pairView prepares a pair for its page.
