@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -232,10 +233,22 @@ func (sp *spoolShip) handledLocked(sl *slot) error {
 // done, no error).
 func (s *Shipper) deliver(ctx context.Context, sp *spoolShip, sl *slot, rec Record, line []byte, maybeThere bool) (done bool, err error) {
 	key := recordKey(rec.Kind, rec.CorrelationID)
+	if rec.Kind == KindProgress {
+		// A request has many: each is told apart by its time.
+		key += " " + rec.Time.UTC().Format(time.RFC3339Nano)
+		if s.progressOff() {
+			s.count(func(st *Stats) { st.ProgressSkipped++ })
+			return true, nil
+		}
+	}
 	sp.mu.Lock()
-	requestSetAside := rec.Kind == KindResponse && sp.setAside.has(recordKey(KindRequest, rec.CorrelationID))
+	requestSetAside := rec.Kind != KindRequest && sp.setAside.has(recordKey(KindRequest, rec.CorrelationID))
 	sp.mu.Unlock()
 	if requestSetAside {
+		if rec.Kind == KindProgress {
+			s.count(func(st *Stats) { st.ProgressSkipped++ })
+			return true, nil
+		}
 		return true, s.setAside(sp, rejectedLine{Reason: "its request was set aside", Record: line}, rec.CorrelationID)
 	}
 	delay := 100 * time.Millisecond
@@ -247,6 +260,20 @@ func (s *Shipper) deliver(ctx context.Context, sp *spoolShip, sl *slot, rec Reco
 			return false, nil // stopping: the record stays unshipped, marked as sending
 		}
 		maybeThere = maybeThere || a.uncertain
+		if rec.Kind == KindProgress && (a.status == http.StatusNotFound || a.status == http.StatusMethodNotAllowed) {
+			// Its request was accepted, so the base URL is right: the log
+			// server does not take progress (the reference does not).
+			s.progressUnsupported(a.detail)
+			return true, nil
+		}
+		if rec.Repeat && (a.verdict == failed || a.status == http.StatusConflict) {
+			// A request that ran before, and whose earlier run may have
+			// journaled it: the reference answers 500 to a correlation id
+			// it has, rabbitmq-consumer-log-server 409 when it was stored
+			// from another host.
+			maybeThere = true
+			a.verdict = failed
+		}
 		switch a.verdict {
 		case accepted:
 			sp.mu.Lock()

@@ -59,7 +59,7 @@ const maxWindow = 64
 
 // Shipper follows every virtual host's spool under a root directory and
 // posts each record to the log server, up to Window at once, a response
-// only after its request was accepted, recording its position over the
+// or progress record only after its request was handled, recording its position over the
 // records handled and removing segments once shipped. Memory stays
 // bounded whatever the backlog: it holds at most Window records per
 // virtual host.
@@ -71,6 +71,10 @@ type Shipper struct {
 
 	mu    sync.Mutex
 	stats Stats
+	// progressOffUntil: progress records are skipped until then (see
+	// progressUnsupported); progressWarned once the log said so.
+	progressOffUntil time.Time
+	progressWarned   bool
 }
 
 // Stats count the records handled since the shipper started.
@@ -85,6 +89,10 @@ type Stats struct {
 	// PostFailures are posts that failed and are tried again: the log
 	// server unreachable, or answering with a server error.
 	PostFailures int64
+	// ProgressSkipped are progress records not shipped: the log server
+	// does not take them (a reference log server answers 404 at
+	// {base_url}/rpc-progress), or their request was set aside.
+	ProgressSkipped int64
 }
 
 // NewShipper makes a shipper for the spools under root.

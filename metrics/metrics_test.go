@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type fakeShipper struct{}
 
 func (fakeShipper) Stats() logship.Stats {
-	return logship.Stats{Shipped: 10, SetAside: 1, AlreadyThere: 2, PostFailures: 3}
+	return logship.Stats{Shipped: 10, SetAside: 1, AlreadyThere: 2, PostFailures: 3, ProgressSkipped: 4}
 }
 func (fakeShipper) Backlogs() map[string]logship.VHostBacklog {
 	return map[string]logship.VHostBacklog{"trees": {Bytes: 4096, Files: 2}, "a/b": {}}
@@ -112,6 +112,7 @@ func TestEndpointsPassPromtool(t *testing.T) {
 			"rabbitmq_consumer_logship_records_shipped_total 10",
 			"rabbitmq_consumer_logship_records_set_aside_total 1",
 			"rabbitmq_consumer_logship_records_already_there_total 2",
+			"rabbitmq_consumer_logship_progress_skipped_total 4",
 			"rabbitmq_consumer_logship_post_failures_total 3",
 			"go_goroutines ", "process_resident_memory_bytes ",
 		}},

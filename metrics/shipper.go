@@ -27,6 +27,8 @@ var (
 		"Records the log server did not accept, kept in the spool's rejected file.", nil, nil)
 	alreadyThereDesc = prometheus.NewDesc(Namespace+"_logship_records_already_there_total",
 		"Records sent again after an interruption and refused as duplicates: the log server has them.", nil, nil)
+	progressSkippedDesc = prometheus.NewDesc(Namespace+"_logship_progress_skipped_total",
+		"Progress records not shipped: the log server does not take them (404 or 405 at {base_url}/rpc-progress, as a reference log server answers), or their request was set aside.", nil, nil)
 	failuresDesc = prometheus.NewDesc(Namespace+"_logship_post_failures_total",
 		"Posts to the log server that failed (unreachable, server error) and are tried again.", nil, nil)
 )
@@ -45,7 +47,7 @@ func RegisterShipper(reg prometheus.Registerer, src ShipperSource) error {
 
 // Describe sends the descriptions of every shipper metric.
 func (shipperCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{backlogBytesDesc, backlogFilesDesc, shippedDesc, setAsideDesc, alreadyThereDesc, failuresDesc} {
+	for _, d := range []*prometheus.Desc{backlogBytesDesc, backlogFilesDesc, shippedDesc, setAsideDesc, alreadyThereDesc, progressSkippedDesc, failuresDesc} {
 		ch <- d
 	}
 }
@@ -56,6 +58,7 @@ func (c shipperCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(shippedDesc, prometheus.CounterValue, float64(st.Shipped))
 	ch <- prometheus.MustNewConstMetric(setAsideDesc, prometheus.CounterValue, float64(st.SetAside))
 	ch <- prometheus.MustNewConstMetric(alreadyThereDesc, prometheus.CounterValue, float64(st.AlreadyThere))
+	ch <- prometheus.MustNewConstMetric(progressSkippedDesc, prometheus.CounterValue, float64(st.ProgressSkipped))
 	ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(st.PostFailures))
 	for vhost, b := range c.src.Backlogs() {
 		ch <- prometheus.MustNewConstMetric(backlogBytesDesc, prometheus.GaugeValue, float64(b.Bytes), vhost)

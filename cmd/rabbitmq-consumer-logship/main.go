@@ -89,7 +89,7 @@ func run() int {
 	err = sh.Run(ctx)
 	notify("STOPPING=1")
 	st := sh.Stats()
-	log.Info().Int64("shipped", st.Shipped).Int64("set_aside", st.SetAside).Int64("already_there", st.AlreadyThere).Msg("stopped")
+	log.Info().Int64("shipped", st.Shipped).Int64("set_aside", st.SetAside).Int64("already_there", st.AlreadyThere).Int64("progress_skipped", st.ProgressSkipped).Msg("stopped")
 	switch {
 	case errors.Is(err, logship.ErrUnauthorized):
 		return exitUnauthorized
@@ -126,6 +126,9 @@ func status(bytes int64, files int, st logship.Stats) string {
 	s := fmt.Sprintf("backlog %d bytes in %d files; shipped %d", bytes, files, st.Shipped)
 	if st.AlreadyThere > 0 {
 		s += fmt.Sprintf(", %d already there", st.AlreadyThere)
+	}
+	if st.ProgressSkipped > 0 {
+		s += fmt.Sprintf(", %d progress skipped", st.ProgressSkipped)
 	}
 	return s + fmt.Sprintf(", set aside %d (%s)", st.SetAside, logship.RejectedFile)
 }
