@@ -64,32 +64,30 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 	rt := c.routes[in.exchange]
 	req := c.check(rt, &in)
 	log.Info().RawJSON("request", logBody(req.payload)).Bool("redelivered", in.redelivered).Msg("request received")
-	// Journaled once the request will not go back to the queue: a request
-	// run again after a requeue must not reach the log server twice.
-	request := logship.Record{
-		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: req.payload,
-		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username,
-		Hostname: c.hostname, ExchangeName: in.exchange,
-	}
+	// The request record is journaled at the handler's first progress
+	// update, or once the request will not go back to the queue: a
+	// request run again after a requeue reaches the log server twice only
+	// when its first run reported progress (see runJournal).
+	jr := c.newRunJournal(in, req)
 	var a answer
 	if len(req.errs) > 0 {
-		c.journal(request)
+		jr.requestOnce()
 		a = answer{reply: encodeReply(wire.ValidationFailure(req.errs))}
 		log.Warn().Interface("errors", req.errs).Msg("request validation failed")
 	} else {
-		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock)
+		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock, jr)
 		switch a.fate {
 		case requeued:
 			return result{requeue: true, outcome: metrics.Requeued}
 		case retryLater:
 			return result{retry: true, retryAfter: a.retryAfter, outcome: metrics.RetryLater}
 		case expired:
-			c.journal(request)
+			jr.requestOnce()
 			tb := "expired: the caller's deadline passed before the request could start"
 			c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: in.correlationID, ResponsePayload: json.RawMessage("null"), Traceback: &tb})
 			return result{outcome: metrics.Expired}
 		case answered:
-			c.journal(request)
+			jr.requestOnce()
 		}
 	}
 	c.record(log, in, req, a, time.Since(start))
@@ -212,8 +210,8 @@ const (
 )
 
 // answer produces the response of a valid request: from the mock, or by
-// running the handler under its lock.
-func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string) answer {
+// running the handler under its lock; jr journals its progress.
+func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string, jr *runJournal) answer {
 	if c.cfg.Mock {
 		r, err := rt.contract.MockResponse(obj)
 		if err != nil {
@@ -234,7 +232,7 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		return answer{fate: expired}
 	}
 	call := &handler.Call{Exchange: in.exchange, CorrelationID: in.correlationID, VirtualHost: c.vh.Name, Redelivered: in.redelivered, Attempt: in.attempt, Deadline: in.deadline, Body: in.callBody}
-	progress, flushProgress := c.withProgress(abort, log, in)
+	progress, flushProgress := c.withProgress(abort, log, in, jr)
 	raw, err := c.run(progress, log, rt, call)
 	var later *handler.RetryLaterError
 	if errors.As(err, &later) {
@@ -374,7 +372,9 @@ func (c *Consumer) journal(rec logship.Record) {
 	if c.spool == nil || rec.CorrelationID == "" {
 		return
 	}
-	rec.Time = time.Now().UTC()
+	if rec.Time.IsZero() {
+		rec.Time = time.Now().UTC()
+	}
 	if err := c.spool.Append(rec); err != nil {
 		c.metrics.SpoolWriteFailed()
 		c.log.Error().Err(err).Str("correlation_id", rec.CorrelationID).Msg("cannot write log record to the spool")

@@ -14,8 +14,8 @@ import (
 )
 
 // progressInterval is the least time between two progress updates of one
-// request published to its caller; updates in between are coalesced, the
-// latest one wins.
+// request published to its caller, journaled and logged; updates in
+// between are coalesced, the latest one wins.
 const progressInterval = 200 * time.Millisecond
 
 // throttle passes on a stream of progress updates at most one per
@@ -90,24 +90,24 @@ func (t *throttle) flush() {
 	}
 }
 
-// withProgress returns ctx with the progress reporter of a request whose
-// caller asked for progress (wire.AcceptProgressHeader), and the function
-// that sends the last update waiting and stops the updates: it must be
-// called before the reply is published. For any other request, updates
-// are dropped.
-func (c *Consumer) withProgress(ctx context.Context, log *requestLog, in incoming) (context.Context, func()) {
-	if !in.acceptProgress {
-		return ctx, func() {}
-	}
+// withProgress returns ctx with the progress reporter of a request, and
+// the function that sends the last update waiting and stops the updates:
+// it must be called before the reply is published and journaled. The
+// updates, at most one per progressInterval (the latest wins), are
+// journaled (jr), logged, and published to a caller that asked for
+// progress (wire.AcceptProgressHeader).
+func (c *Consumer) withProgress(ctx context.Context, log *requestLog, in incoming, jr *runJournal) (context.Context, func()) {
 	t := &throttle{interval: progressInterval, send: func(p wire.Progress) {
-		ev := log.Info().Str("state", p.State).Str("message", p.Message)
-		if p.Percent != nil {
-			ev = ev.Float64("percent", *p.Percent)
+		shown := jr.progress(p)
+		ev := log.Info().Str("state", shown.State).Str("message", shown.Message)
+		if shown.Percent != nil {
+			ev = ev.Float64("percent", *shown.Percent)
 		}
-		if err := c.publishProgress(in, p); err != nil {
-			ev = log.Warn().Err(err).Str("state", p.State)
-			ev.Msg("cannot publish a progress update; dropped")
-			return
+		if in.acceptProgress {
+			if err := c.publishProgress(in, p); err != nil {
+				log.Warn().Err(err).Str("state", shown.State).Msg("cannot publish a progress update; dropped")
+				return
+			}
 		}
 		ev.Msg("progress")
 	}}
