@@ -19,8 +19,7 @@ func WithProgress(ctx context.Context, report func(wire.Progress)) context.Conte
 // Progress reports a progress update of the request handled under ctx
 // (a Go handler's context): the consumer, rate-limited, journals it for
 // the log server, logs it, and passes it on to a caller that asked for
-// progress. It never
-// blocks for long and never fails.
+// progress. It never blocks for long and never fails.
 func Progress(ctx context.Context, p wire.Progress) {
 	if report, ok := ctx.Value(progressKey{}).(func(wire.Progress)); ok && report != nil {
 		report(p)
