@@ -27,7 +27,7 @@ func mustParsePages() pages {
 	p := pages{}
 	for _, name := range pageNames {
 		t := template.Must(template.New(name).ParseFS(templateFS,
-			"templates/layout.html", "templates/row.html", "templates/json.html", "templates/"+name+".html"))
+			"templates/layout.html", "templates/row.html", "templates/json.html", "templates/progress.html", "templates/"+name+".html"))
 		p[name] = t
 	}
 	return p
@@ -52,6 +52,14 @@ func (p pages) render(w http.ResponseWriter, status int, name string, data any) 
 func (p pages) renderRow(row rowView) (string, error) {
 	var b bytes.Buffer
 	err := p["list"].ExecuteTemplate(&b, "row", row)
+	return b.String(), err
+}
+
+// renderProgress draws a pair's progress list, as the pair page does, for
+// the live view.
+func (p pages) renderProgress(ps []progressView) (string, error) {
+	var b bytes.Buffer
+	err := p["pair"].ExecuteTemplate(&b, "progress", ps)
 	return b.String(), err
 }
 

@@ -222,6 +222,30 @@ func TestBrowser(t *testing.T) {
 	)
 	b.screenshot(t, "log-server-progress.png")
 
+	b.step(t, "open an awaiting request",
+		chromedp.Navigate(srv.URL+"/pair?correlation_id="+corr(12)),
+		chromedp.WaitVisible(chromedp.CSS(`.awaiting`)),
+		until(`document.getElementById("progress").hidden`),                                 // no progress yet
+		until(`document.querySelector(".awaiting").textContent.includes("waiting for it")`), // the script watches it
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`window.notReloaded = true`)(ctx, tg)
+			return err
+		}),
+	)
+	for i, state := range []string{"Stopping", "Wiping <disks>"} {
+		err := st.AddProgress(context.Background(), wire.LogProgress{CorrelationID: corr(12), Time: at(12).Add(time.Duration(i+1) * time.Second), State: state, Message: "step " + fmt.Sprint(i+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.step(t, "see its progress arrive: "+state,
+			until(`document.querySelectorAll("#progress li").length === `+fmt.Sprint(i+1)),
+			until(`!document.getElementById("progress").hidden`),
+			until(`document.querySelector("#progress li:last-child .state").textContent === `+jsString(state)),
+			until(`document.querySelector("#progress .count").textContent === "`+fmt.Sprint(i+1)+` update`+map[bool]string{true: "", false: "s"}[i == 0]+`"`),
+			until(`window.notReloaded === true`),
+		)
+	}
+
 	b.step(t, "a success: false response without a traceback is a failure",
 		chromedp.Navigate(srv.URL+"/pair?correlation_id="+corr(7)),
 		chromedp.WaitVisible(chromedp.CSS(`.sides`)),

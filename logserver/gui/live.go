@@ -16,6 +16,14 @@ import (
 // stream reports (repeated).
 const paramWatch = "watch"
 
+// paramProgress names, on the events URL, the awaiting pair whose progress
+// updates the stream reports (the pair page's), and paramProgressSeen how
+// many of them the page shows.
+const (
+	paramProgress     = "progress"
+	paramProgressSeen = "progress_seen"
+)
+
 // maxWatch bounds the awaiting pairs one stream follows.
 const maxWatch = 100
 
@@ -37,6 +45,9 @@ const (
 	eventPair   = "pair"   // a new pair, oldest first; its id is the request ID
 	eventUpdate = "update" // a watched pair got its response
 	eventCounts = "counts" // the counts for the filter changed
+	// eventProgress: the watched pair got progress updates; its data is
+	// {"html": the pair page's progress list}.
+	eventProgress = "progress"
 )
 
 // rowEvent is the data of a pair or update event.
@@ -80,6 +91,8 @@ func (g *gui) newStream(w io.Writer, r *http.Request, f store.Filter) *stream {
 	if id, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id > s.after {
 		s.after = id
 	}
+	s.progressID = r.URL.Query().Get(paramProgress)
+	s.progressSeen, _ = strconv.Atoi(r.URL.Query().Get(paramProgressSeen))
 	for _, id := range r.URL.Query()[paramWatch] {
 		if len(s.watch) < maxWatch {
 			s.watch[id] = true
@@ -130,6 +143,10 @@ type stream struct {
 	filter store.Filter // without After
 	after  int64        // the newest request ID sent
 	watch  map[string]bool
+	// progressID is the pair whose progress updates are reported, and
+	// progressSeen how many the browser has.
+	progressID   string
+	progressSeen int
 	// countsDue says the counts changed since they were last sent, at
 	// countsAt.
 	countsDue bool
@@ -155,6 +172,22 @@ func (s *stream) poll(ctx context.Context) (bool, error) {
 		s.after, sent = max(s.after, p.Request.ID), true
 		if p.Outcome == store.OutcomeAwaiting && len(s.watch) < maxWatch {
 			s.watch[p.Request.CorrelationID] = true
+		}
+	}
+	if s.progressID != "" {
+		ps, err := s.g.st.Progress(ctx, s.progressID)
+		if err != nil {
+			return false, err
+		}
+		if len(ps) > s.progressSeen {
+			html, err := s.g.pages.renderProgress(s.g.progressViews(ps))
+			if err != nil {
+				return false, err
+			}
+			if err := writeEvent(s.w, eventProgress, "", map[string]string{"html": html}); err != nil {
+				return false, err
+			}
+			s.progressSeen, sent = len(ps), true
 		}
 	}
 	for id := range s.watch {

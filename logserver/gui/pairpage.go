@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ func (g *gui) pair(w http.ResponseWriter, r *http.Request) {
 	}
 	v := g.pairView(p)
 	v.Progress = g.progressViews(progress)
+	if v.EventsURL != "" {
+		v.EventsURL += "&" + url.Values{paramProgress: {id}, paramProgressSeen: {strconv.Itoa(len(progress))}}.Encode()
+	}
 	g.write(w, r, http.StatusOK, "pair", v)
 }
 

@@ -70,6 +70,13 @@
       wait.close();
       window.location.reload();
     });
+    // Its progress updates are listed as they come (drawn by the server).
+    var progress = document.getElementById("progress");
+    wait.addEventListener("progress", function (e) {
+      if (!progress) return;
+      progress.innerHTML = JSON.parse(e.data).html;
+      progress.hidden = false;
+    });
   }
 
   // Copy the correlation id.
