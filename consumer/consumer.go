@@ -97,6 +97,9 @@ type Consumer struct {
 	locks    *lockTable
 	outcomes *outcomes
 	nodes    *nodeList // the broker nodes, see connect
+	// streamNext is the offset of the outcomes stream to read from on the
+	// next connection; -1: its first entry (see streamStart).
+	streamNext atomic.Int64
 
 	mu      sync.Mutex
 	current *session // the live session, nil while disconnected
@@ -155,6 +158,7 @@ func New(opts Options) (*Consumer, error) {
 		probe:           make(chan chan struct{}),
 		abortCh:         make(chan struct{}),
 	}
+	c.streamNext.Store(-1)
 	c.amqpLog, c.handlerLog = c.log, c.log
 	if opts.AMQPLogger != nil {
 		c.amqpLog = opts.AMQPLogger.With().Str("vhost", vh.Name).Logger()

@@ -33,6 +33,10 @@ type outcome struct {
 	finished  chan struct{} // closed when the first run ends
 	reply     []byte        // the reply body; nil when there was none to send
 	abandoned bool          // the run did not finish: its message went back to the queue
+	// learned is the reply of the same request finished by another
+	// consumer instance, read from the outcomes stream while this run was
+	// in progress; nil when none was read. Guarded by outcomes.mu.
+	learned []byte
 }
 
 func newOutcomes(max int) *outcomes {
@@ -76,6 +80,19 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 		return
 	}
 	c.mu.Lock()
+	c.doneLocked(key, reply)
+	store := c.store
+	c.mu.Unlock()
+	if store != nil && reply != nil {
+		if err := store.append(key, reply, c); err != nil && c.err != nil {
+			c.err(err)
+		}
+	}
+}
+
+// doneLocked lists key among the finished outcomes, forgetting the oldest
+// beyond the bounds.
+func (c *outcomes) doneLocked(key string, reply []byte) {
 	c.done.PushBack(key)
 	c.bytes += len(reply)
 	for c.done.Len() > c.max || (c.bytes > maxOutcomeBytes && c.done.Len() > 1) {
@@ -85,13 +102,43 @@ func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 		delete(c.m, k)
 		c.done.Remove(oldest)
 	}
-	store := c.store
-	c.mu.Unlock()
-	if store != nil && reply != nil {
-		if err := store.append(key, reply, c); err != nil && c.err != nil {
-			c.err(err)
-		}
+}
+
+// learn records the outcome of a request that a consumer instance
+// finished, read from the outcomes stream (see outcome_stream.go): a
+// request delivered later is answered from it. A run of the same request
+// in progress here keeps it as learned (see learnedFor); an outcome known
+// already is kept as it is. It is not written to the outcomes file: the
+// stream keeps it.
+func (c *outcomes) learn(key string, reply []byte) {
+	if key == "" || reply == nil {
+		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o := c.m[key]; o != nil {
+		select {
+		case <-o.finished:
+		default:
+			o.learned = reply
+		}
+		return
+	}
+	o := &outcome{finished: make(chan struct{}), reply: reply}
+	close(o.finished)
+	c.m[key] = o
+	c.doneLocked(key, reply)
+}
+
+// learnedFor is the reply learned from the outcomes stream for the run of
+// key in progress, if any.
+func (c *outcomes) learnedFor(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o := c.m[key]; o != nil && o.learned != nil {
+		return o.learned, true
+	}
+	return nil, false
 }
 
 // snapshot lists the finished outcomes, oldest first.

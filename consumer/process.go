@@ -54,8 +54,9 @@ type result struct {
 // apply defaults, validate, lock, run the handler, check its response.
 // stopping ends when the consumer stops taking work (a request still
 // waiting for its lock then goes back to the queue); abort ends when
-// running handlers must be killed.
-func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in incoming) result {
+// running handlers must be killed. The locks taken are added to held, for
+// the caller to release once the outcome is recorded.
+func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in incoming, held *heldLocks) result {
 	start := time.Now()
 	if in.replyTo == "" {
 		log.Error().Int("bytes", len(in.body)).Msg("request has no reply_to property: it cannot be answered; acknowledged and dropped")
@@ -75,8 +76,10 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 		a = answer{reply: encodeReply(wire.ValidationFailure(req.errs))}
 		log.Warn().Interface("errors", req.errs).Msg("request validation failed")
 	} else {
-		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock, jr)
+		a = c.answer(stopping, abort, log, rt, in, req.obj, req.lock, held, jr)
 		switch a.fate {
+		case recalled:
+			return result{reply: a.reply, outcome: metrics.FromOutcome}
 		case requeued:
 			return result{requeue: true, outcome: metrics.Requeued}
 		case retryLater:
@@ -207,11 +210,18 @@ const (
 	// retryLater: the handler said "not now"; the request is published
 	// again after a delay.
 	retryLater
+	// recalled: the request was delivered again and another consumer
+	// instance had recorded its outcome (locks_across_hosts): answered
+	// from it, not run.
+	recalled
 )
 
 // answer produces the response of a valid request: from the mock, or by
-// running the handler under its lock; jr journals its progress.
-func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string, jr *runJournal) answer {
+// running the handler under its lock (held: see process). With
+// locks_across_hosts the lock is held across hosts too, as a lease, and a
+// request delivered again is answered from the outcome another instance
+// recorded, if any. jr journals its progress.
+func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *route, in incoming, obj map[string]any, lock string, held *heldLocks, jr *runJournal) answer {
 	if c.cfg.Mock {
 		r, err := rt.contract.MockResponse(obj)
 		if err != nil {
@@ -221,12 +231,33 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 	}
 	waitStart := time.Now()
 	unlock, err := c.locks.lock(stopping, lock)
+	if err == nil {
+		held.add(unlock)
+		if c.vh.LocksAcrossHosts {
+			var release func()
+			if release, err = c.takeLease(stopping, log, in, lock); err == nil {
+				held.add(release)
+			}
+		}
+	}
 	c.metrics.Exchange(in.exchange).LockWaited(time.Since(waitStart))
 	if err != nil {
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
 		return answer{fate: requeued}
 	}
-	defer unlock()
+	if c.vh.LocksAcrossHosts && in.redelivered {
+		reply, ok, err := c.recall(stopping, in)
+		switch {
+		case ok:
+			log.Info().Msg("request delivered again: answering from the outcome another consumer instance recorded, not running the handler again")
+			return answer{fate: recalled, reply: reply}
+		case err != nil && stopping.Err() != nil:
+			log.Info().Msg("consumer stopping before the request started: returned to the queue")
+			return answer{fate: requeued}
+		case err != nil:
+			log.Warn().Err(err).Msg("cannot read the outcomes stream: running the request (were it finished elsewhere, it runs again)")
+		}
+	}
 	if !in.deadline.IsZero() && time.Now().After(in.deadline) {
 		log.Warn().Time("deadline", in.deadline).Msg("the caller's deadline passed before the request could start: not run, not answered")
 		return answer{fate: expired}

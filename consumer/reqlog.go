@@ -14,6 +14,9 @@ type requestLog struct {
 	exchange, cid string
 }
 
+// Debug starts a debug event about the request.
+func (l *requestLog) Debug() *zerolog.Event { return l.tag(l.base.Debug()) }
+
 // Info starts an info event about the request.
 func (l *requestLog) Info() *zerolog.Event { return l.tag(l.base.Info()) }
 

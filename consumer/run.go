@@ -109,6 +109,10 @@ func (c *Consumer) serve(ctx, stopping, abort context.Context, s *session) strin
 			return "channel closed: " + amqpReason(err)
 		case tag := <-s.cancelled:
 			return fmt.Sprintf("the broker cancelled consumer %s (queue %s deleted?)", tag, c.vh.Queue)
+		case err := <-s.leaseClosed:
+			return "lease connection closed: " + amqpReason(err)
+		case tag := <-s.streamCancelled():
+			return fmt.Sprintf("the broker cancelled consumer %s (stream %s deleted?)", tag, outcomesStream(c.vh.Queue))
 		case d, ok := <-s.deliveries:
 			if !ok {
 				return "delivery channel closed"
@@ -219,11 +223,18 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 		}
 		return result{reply: o.reply, outcome: metrics.FromOutcome}
 	}
-	res := c.process(stopping, abort, log, in)
+	// The locks the run takes are held until its outcome is recorded,
+	// so that the next holder of its lease, on any host, knows it.
+	var held heldLocks
+	defer held.releaseAll()
+	res := c.process(stopping, abort, log, in, &held)
 	if res.requeue || res.retry {
 		c.outcomes.abandon(key, o)
-	} else {
-		c.outcomes.finish(key, o, res.reply)
+		return res
+	}
+	c.outcomes.finish(key, o, res.reply)
+	if c.vh.LocksAcrossHosts && res.outcome != metrics.FromOutcome {
+		c.shareOutcome(log, key, res.reply)
 	}
 	return res
 }

@@ -42,13 +42,30 @@ type session struct {
 	cancelled  chan string
 	dead       chan struct{} // closed when the session is given up
 	deadOnce   atomic.Bool
+
+	// With locks_across_hosts (see across.go); nil otherwise.
+	lease       *leaseConn       // the connection leases are taken on
+	leaseClosed chan *amqp.Error // told when it closes
+	stream      *outcomeStream   // the outcomes stream
 }
 
 func (s *session) kill() {
 	if s.deadOnce.CompareAndSwap(false, true) {
 		close(s.dead)
 		_ = s.conn.Close()
+		if s.lease != nil {
+			s.lease.close()
+		}
 	}
+}
+
+// streamCancelled tells when the broker cancels the outcomes stream's
+// consumer; nil without one.
+func (s *session) streamCancelled() <-chan string {
+	if s.stream == nil {
+		return nil
+	}
+	return s.stream.cancelled
 }
 
 func (s *session) alive() bool {
@@ -92,6 +109,11 @@ func (c *Consumer) connect(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	s.tag = fmt.Sprintf("rabbitmq-consumer-%s-%d-%d", host, os.Getpid(), sessionSeq.Add(1))
+	if c.vh.LocksAcrossHosts {
+		if err := c.openAcrossHosts(s); err != nil {
+			return nil, err
+		}
+	}
 	s.deliveries, err = s.ch.Consume(c.vh.Queue, s.tag, false, false, false, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("consume queue %q: %w", c.vh.Queue, err)
@@ -102,12 +124,22 @@ func (c *Consumer) connect(ctx context.Context) (*session, error) {
 
 // dialNode opens a connection to the broker node at addr (host:port).
 func (c *Consumer) dialNode(addr string) (*amqp.Connection, error) {
+	return c.dialNodeFor(addr, "")
+}
+
+// dialNodeFor opens a connection to the broker node at addr for a
+// purpose, named in the connection's name when not empty.
+func (c *Consumer) dialNodeFor(addr, purpose string) (*amqp.Connection, error) {
 	srv := c.cfg.Server
 	host, portText, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portText)
 	// The scheme stays amqp: with server.ssl, the dial function speaks TLS.
 	uri := amqp.URI{Scheme: "amqp", Host: host, Port: port, Username: srv.Username, Password: srv.Password, Vhost: c.vh.Name}
 	me, _ := os.Hostname()
+	name := fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, me, os.Getpid())
+	if purpose != "" {
+		name += " " + purpose
+	}
 	dial := amqp.DefaultDial(dialTimeout)
 	if srv.SSL {
 		dial = tlsDialer(dial, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
@@ -120,7 +152,7 @@ func (c *Consumer) dialNode(addr string) (*amqp.Connection, error) {
 		// system calls (and TLS records).
 		Dial: coalesce.Dialer(dial),
 		Properties: amqp.Table{
-			"connection_name": fmt.Sprintf("rabbitmq-consumer %s@%s pid %d", c.vh.Name, me, os.Getpid()),
+			"connection_name": name,
 			"product":         "rabbitmq-consumer",
 		},
 	}
