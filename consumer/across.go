@@ -31,7 +31,14 @@ func (c *Consumer) openAcrossHosts(s *session) error {
 		return err
 	}
 	s.stream = st
-	go st.read(c.outcomes.learn, func(offset int64) { c.streamNext.Store(offset + 1) })
+	learn := c.outcomes.learn
+	if hook := c.testHookLearn; hook != nil {
+		learn = func(key string, reply []byte) {
+			hook()
+			c.outcomes.learn(key, reply)
+		}
+	}
+	go st.read(learn, func(offset int64) { c.streamNext.Store(offset + 1) })
 	return nil
 }
 

@@ -116,6 +116,9 @@ type Consumer struct {
 	testHookDispatch func()
 	// testHookSettle, when set, runs before each delivery is settled.
 	testHookSettle func()
+	// testHookLearn, when set, runs before each outcome read from the
+	// outcomes stream is learned.
+	testHookLearn func()
 }
 
 // New checks the virtual host's configuration and loads its handlers. It

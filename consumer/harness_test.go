@@ -56,6 +56,7 @@ type setup struct {
 	quorum      int      // > 0: queue_type quorum with this delivery_limit
 	hosts       []string // server.hosts, instead of the broker or node
 	retryLimit  int      // the virtual host's retry_limit (0: unset)
+	acrossHosts bool     // locks_across_hosts: true
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -91,6 +92,11 @@ func start(t *testing.T, s setup) *harness {
 	if s.quorum > 0 {
 		v := cfg.VirtualHosts[vh.Name]
 		v.QueueType, v.DeliveryLimit, v.DeadLetterQueue = config.QueueQuorum, s.quorum, v.Queue+config.DeadLetterSuffix
+		cfg.VirtualHosts[vh.Name] = v
+	}
+	if s.acrossHosts {
+		v := cfg.VirtualHosts[vh.Name]
+		v.LocksAcrossHosts = true
 		cfg.VirtualHosts[vh.Name] = v
 	}
 	if s.hosts != nil {

@@ -1,0 +1,281 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"go.uber.org/goleak"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
+)
+
+// leakCheck checks, once everything the test started has been cleaned
+// up, that no goroutine of it is left.
+func leakCheck(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // the first cleanup runs last
+}
+
+// overlapCounter counts, across consumer instances, the runs of a lock
+// value that started while another run of it was running.
+type overlapCounter struct {
+	mu       sync.Mutex
+	now      map[string]int
+	overlaps int
+	runs     map[string]int // by instance
+}
+
+func newOverlapCounter() *overlapCounter {
+	return &overlapCounter{now: map[string]int{}, runs: map[string]int{}}
+}
+
+// handler is a handler of instance, locking on "food", that works for a
+// moment.
+func (o *overlapCounter) handler(instance string) handler.Handler {
+	return handler.Typed("overlaps", func(ctx context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
+		o.mu.Lock()
+		o.now[r.Food]++
+		if o.now[r.Food] > 1 {
+			o.overlaps++
+		}
+		o.runs[instance]++
+		o.mu.Unlock()
+		select { // the work
+		case <-time.After(15 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		o.mu.Lock()
+		o.now[r.Food]--
+		o.mu.Unlock()
+		return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
+	}, handler.WithLockAttribute("food"))
+}
+
+// TestLocksAcrossHosts: two consumer instances of one virtual host and
+// queue, each with its own state directory, serve requests of two lock
+// values. With locks_across_hosts no lock value ever runs in both at once;
+// without it, it does.
+func TestLocksAcrossHosts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		on   bool
+	}{{"on: never at once", true}, {"off: they overlap", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakCheck(t)
+			vh := testbroker.New(t)
+			counter := newOverlapCounter()
+			var hs []*harness
+			for _, instance := range []string{"A", "B"} {
+				hs = append(hs, start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 5, acrossHosts: tc.on, stateDir: t.TempDir(),
+					handlers: map[string]handler.Handler{"dx_lock": counter.handler(instance)}}))
+			}
+			c := hs[0].caller(false)
+			const n = 40
+			var ws []chan wire.Response
+			for i := 0; i < n; i++ {
+				_, w := c.Send("dx_lock", hs[0].queue(), mustJSON(t, lockRequest{Food: []string{"onion", "orange"}[i%2], N: i}), amqp.Publishing{})
+				ws = append(ws, w)
+			}
+			for i, w := range ws {
+				if r := c.Wait(w); !r.Success || !strings.Contains(string(r.Data), fmt.Sprintf(`"n":%d}`, i)) {
+					t.Fatalf("reply %d = %+v %s", i, r, r.Data)
+				}
+			}
+			counter.mu.Lock()
+			defer counter.mu.Unlock()
+			t.Logf("locks_across_hosts %v: %d requests, runs by instance %v, %d overlapping runs", tc.on, n, counter.runs, counter.overlaps)
+			if counter.runs["A"] == 0 || counter.runs["B"] == 0 || counter.runs["A"]+counter.runs["B"] != n {
+				t.Errorf("runs by instance = %v, want %d in all, some in each", counter.runs, n)
+			}
+			if tc.on && counter.overlaps != 0 {
+				t.Errorf("%d runs started while another run of their lock value ran on the other instance", counter.overlaps)
+			}
+			if !tc.on && counter.overlaps == 0 {
+				t.Errorf("no overlap without locks_across_hosts: the test does not tell the modes apart")
+			}
+		})
+	}
+}
+
+// TestOutcomeAcrossHosts: instance A runs a request, its outcome is
+// confirmed in the outcomes stream, and A's connection is cut before the
+// acknowledgement; A stops. Instance B, started then, gets the request
+// again and answers it from the stream: the handler ran once. B reads the
+// stream before the request comes, or (held back by a test hook) only
+// once it reads up to its marker.
+func TestOutcomeAcrossHosts(t *testing.T) {
+	t.Run("read before the request", func(t *testing.T) { testOutcomeAcrossHosts(t, false) })
+	t.Run("read up to the marker", func(t *testing.T) { testOutcomeAcrossHosts(t, true) })
+}
+
+func testOutcomeAcrossHosts(t *testing.T, late bool) {
+	leakCheck(t)
+	vh := testbroker.New(t)
+	var runs atomic.Int32
+	count := func() handler.Handler {
+		return handler.Typed("count runs", func(_ context.Context, _ *handler.Call, r lockRequest) (wire.Reply[lockRequest], error) {
+			runs.Add(1)
+			return wire.Reply[lockRequest]{Success: true, Message: "ran", Data: r}, nil
+		}, handler.WithLockAttribute("food"))
+	}
+	cut, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	a := start(t, setup{vh: vh, exchanges: []string{"dx_once"}, acrossHosts: true, stateDir: t.TempDir(),
+		handlers: map[string]handler.Handler{"dx_once": count()},
+		before: func(c *Consumer) {
+			c.testHookSettle = func() {
+				once.Do(func() {
+					s := c.live()
+					close(cut)
+					<-proceed // the test stops A first, so that it does not consume again
+					s.kill()  // the acknowledgement is lost
+				})
+			}
+		}})
+	c := a.caller(false)
+	_, w := c.Send("dx_once", a.queue(), mustJSON(t, lockRequest{Food: "onion", N: 1}), amqp.Publishing{})
+	select {
+	case <-cut:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request did not reach A's settle")
+	}
+	a.cancel()
+	close(proceed)
+	if err := a.stop(); err != nil {
+		t.Fatalf("stop A: %v", err)
+	}
+	if strings.Contains(a.logs.String(), "not in the outcomes stream") {
+		t.Fatalf("A did not publish the outcome:\n%s", a.logs.String())
+	}
+	// B's outcomes are empty until it reads A's outcome from the stream,
+	// or registers its own run of the request.
+	known := func(c *Consumer) func() {
+		return func() {
+			testutil.WaitFor(t, "an outcome known to B", 30*time.Second, func() bool { return c.outcomes.len() > 0 })
+		}
+	}
+	hold := func(c *Consumer) { c.testHookDispatch = known(c) } // read, then the request
+	if late {
+		hold = func(c *Consumer) { c.testHookLearn = known(c) } // the request, then read
+	}
+	b := start(t, setup{vh: vh, exchanges: []string{"dx_once"}, acrossHosts: true, stateDir: t.TempDir(),
+		handlers: map[string]handler.Handler{"dx_once": count()}, before: hold})
+	if r := c.Wait(w); !r.Success || !strings.Contains(string(r.Data), `"n":1}`) {
+		t.Fatalf("reply = %+v %s", r, r.Data)
+	}
+	if got := runs.Load(); got != 1 {
+		t.Errorf("the handler ran %d times, want 1", got)
+	}
+	logs := b.logs.String()
+	want := "answering from its first run" // the stream read before
+	if late {
+		want = "answering from the outcome another consumer instance recorded"
+	}
+	if !strings.Contains(logs, want) {
+		t.Errorf("B did not log %q:\n%s", want, logs)
+	}
+	queues := testbroker.Ctl(t, "list_queues", "-p", vh.Name, "name", "type", "--no-table-headers")
+	if !strings.Contains(queues, outcomesStream(b.queue())+"\tstream") {
+		t.Errorf("no stream %s in:\n%s", outcomesStream(b.queue()), queues)
+	}
+}
+
+// TestLeaseLostWithItsConnection: instance A runs a request of lock value
+// "x"; B gets another of "x" and waits for its lease. A's lease
+// connection is closed by the broker while A's handler runs: the lease
+// goes with it, B runs its request, and A logs the loss.
+func TestLeaseLostWithItsConnection(t *testing.T) {
+	leakCheck(t)
+	vh := testbroker.New(t)
+	tr := newTracker()
+	release := make(chan struct{})
+	gate := func() map[string]handler.Handler {
+		return map[string]handler.Handler{"dx_lock": gated(tr, release, handler.WithLockAttribute("food"))}
+	}
+	// A takes one request at a time: the second goes to B.
+	a := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+	c := a.caller(false)
+	_, w1 := c.Send("dx_lock", a.queue(), mustJSON(t, lockRequest{Food: "x", N: 1}), amqp.Publishing{})
+	waitArrived(t, tr, "A's run")
+	b := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+	_, w2 := c.Send("dx_lock", a.queue(), mustJSON(t, lockRequest{Food: "x", N: 2}), amqp.Publishing{})
+	testutil.WaitFor(t, "B waiting for the lease", 30*time.Second, func() bool {
+		return strings.Contains(b.logs.String(), "another consumer instance holds the lock value")
+	})
+	select {
+	case <-tr.arrived:
+		t.Fatal("B ran while A held the lease")
+	default:
+	}
+	closeConnectionFrom(t, vh, a.c.live().lease.conn.LocalAddr())
+	waitArrived(t, tr, "B's run once A's lease is gone")
+	testutil.WaitFor(t, "A logging the lost lease", 30*time.Second, func() bool {
+		return strings.Contains(a.logs.String(), "the lock is no longer held across hosts")
+	})
+	close(release)
+	for _, w := range []chan wire.Response{w1, w2} {
+		if r := c.Wait(w); !r.Success {
+			t.Fatalf("reply = %+v", r)
+		}
+	}
+}
+
+func waitArrived(t *testing.T, tr *tracker, what string) {
+	t.Helper()
+	select {
+	case <-tr.arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %s within 30s", what)
+	}
+}
+
+// closeConnectionFrom closes, from the broker's side, the connection of
+// the virtual host whose client end is local.
+func closeConnectionFrom(t *testing.T, vh *testbroker.VHost, local net.Addr) {
+	t.Helper()
+	port := strconv.Itoa(local.(*net.TCPAddr).Port)
+	out := testbroker.Ctl(t, "list_connections", "pid", "vhost", "peer_port", "--no-table-headers")
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 3 && f[1] == vh.Name && f[2] == port {
+			testbroker.Ctl(t, "close_connection", f[0], "test: the lease connection dies")
+			return
+		}
+	}
+	t.Fatalf("no connection from port %s in:\n%s", port, out)
+}
+
+// TestAcrossHostsOffByDefault: without locks_across_hosts the consumer
+// declares no lease queue and no outcomes stream, and opens no connection
+// for leases.
+func TestAcrossHostsOffByDefault(t *testing.T) {
+	leakCheck(t)
+	tr := newTracker()
+	release := make(chan struct{})
+	h := start(t, setup{exchanges: []string{"dx_lock"}, handlers: map[string]handler.Handler{"dx_lock": gated(tr, release, handler.WithLockAttribute("food"))}})
+	c := h.caller(false)
+	_, w := c.Send("dx_lock", h.queue(), mustJSON(t, lockRequest{Food: "x"}), amqp.Publishing{})
+	waitArrived(t, tr, "run")
+	queues := testbroker.Ctl(t, "list_queues", "-p", h.vh.Name, "name", "--no-table-headers")
+	conns := h.vh.ConnectionCount(t) // the consumer's and the caller's
+	close(release)
+	if r := c.Wait(w); !r.Success {
+		t.Fatalf("reply = %+v", r)
+	}
+	if strings.Contains(queues, ".lock.") || strings.Contains(queues, ".outcomes") {
+		t.Errorf("queues declared without locks_across_hosts:\n%s", queues)
+	}
+	if conns != 2 {
+		t.Errorf("%d connections to the virtual host, want 2 (the consumer's, the caller's)", conns)
+	}
+}
