@@ -108,18 +108,22 @@ func (c *Consumer) shareOutcome(log *requestLog, key string, reply []byte) {
 }
 
 // heldLocks are the locks (in-process, lease) a request holds until its
-// outcome is recorded.
+// outcome is recorded. It holds two at most, without allocating.
 type heldLocks struct {
-	release []func()
+	release [2]func()
+	n       int
 }
 
 // add holds one more lock, given the function that releases it.
-func (h *heldLocks) add(release func()) { h.release = append(h.release, release) }
+func (h *heldLocks) add(release func()) {
+	h.release[h.n] = release
+	h.n++
+}
 
 // releaseAll releases the locks, the last taken first.
 func (h *heldLocks) releaseAll() {
-	for i := len(h.release) - 1; i >= 0; i-- {
-		h.release[i]()
+	for ; h.n > 0; h.n-- {
+		h.release[h.n-1]()
+		h.release[h.n-1] = nil
 	}
-	h.release = nil
 }
