@@ -16,6 +16,7 @@ import (
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
@@ -80,31 +81,57 @@ func TestLocksAcrossHosts(t *testing.T) {
 				hs = append(hs, start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 5, acrossHosts: tc.on, stateDir: t.TempDir(),
 					handlers: map[string]handler.Handler{"dx_lock": counter.handler(instance)}}))
 			}
-			c := hs[0].caller(false)
-			const n = 40
-			var ws []chan wire.Response
-			for i := 0; i < n; i++ {
-				_, w := c.Send("dx_lock", hs[0].queue(), mustJSON(t, lockRequest{Food: []string{"onion", "orange"}[i%2], N: i}), amqp.Publishing{})
-				ws = append(ws, w)
+			overlaps := sendOverlapping(t, hs[0], hs[0].caller(false), counter)
+			if tc.on && overlaps != 0 {
+				t.Errorf("%d runs started while another run of their lock value ran on the other instance", overlaps)
 			}
-			for i, w := range ws {
-				if r := c.Wait(w); !r.Success || !strings.Contains(string(r.Data), fmt.Sprintf(`"n":%d}`, i)) {
-					t.Fatalf("reply %d = %+v %s", i, r, r.Data)
-				}
-			}
-			counter.mu.Lock()
-			defer counter.mu.Unlock()
-			t.Logf("locks_across_hosts %v: %d requests, runs by instance %v, %d overlapping runs", tc.on, n, counter.runs, counter.overlaps)
-			if counter.runs["A"] == 0 || counter.runs["B"] == 0 || counter.runs["A"]+counter.runs["B"] != n {
-				t.Errorf("runs by instance = %v, want %d in all, some in each", counter.runs, n)
-			}
-			if tc.on && counter.overlaps != 0 {
-				t.Errorf("%d runs started while another run of their lock value ran on the other instance", counter.overlaps)
-			}
-			if !tc.on && counter.overlaps == 0 {
+			if !tc.on && overlaps == 0 {
 				t.Errorf("no overlap without locks_across_hosts: the test does not tell the modes apart")
 			}
 		})
+	}
+}
+
+// sendOverlapping sends 40 requests of two lock values through caller,
+// waits for their replies, checks that both instances ran some, and
+// returns the number of overlapping runs.
+func sendOverlapping(t *testing.T, h *harness, c *testrpc.Caller, counter *overlapCounter) int {
+	t.Helper()
+	const n = 40
+	var ws []chan wire.Response
+	for i := 0; i < n; i++ {
+		_, w := c.Send("dx_lock", h.queue(), mustJSON(t, lockRequest{Food: []string{"onion", "orange"}[i%2], N: i}), amqp.Publishing{})
+		ws = append(ws, w)
+	}
+	for i, w := range ws {
+		if r := c.Wait(w); !r.Success || !strings.Contains(string(r.Data), fmt.Sprintf(`"n":%d}`, i)) {
+			t.Fatalf("reply %d = %+v %s", i, r, r.Data)
+		}
+	}
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	t.Logf("locks_across_hosts %v: %d requests, runs by instance %v, %d overlapping runs", h.cfg.VirtualHosts[h.vh.Name].LocksAcrossHosts, n, counter.runs, counter.overlaps)
+	if counter.runs["A"] == 0 || counter.runs["B"] == 0 || counter.runs["A"]+counter.runs["B"] != n {
+		t.Errorf("runs by instance = %v, want %d in all, some in each", counter.runs, n)
+	}
+	return counter.overlaps
+}
+
+// TestLocksAcrossHostsOnACluster: on a two-node cluster, with a quorum
+// queue, instance A consumes through one node and B through the other:
+// the leases hold across the nodes.
+func TestLocksAcrossHostsOnACluster(t *testing.T) {
+	leakCheck(t)
+	nodes := testbroker.StartCluster(t, 2)
+	counter := newOverlapCounter()
+	var hs []*harness
+	for i, instance := range []string{"A", "B"} {
+		hs = append(hs, start(t, setup{vh: &testbroker.VHost{Name: "/"}, hosts: []string{nodes[i].Addr()}, quorum: 5,
+			exchanges: []string{"dx_lock"}, prefetch: 5, acrossHosts: true, stateDir: t.TempDir(),
+			handlers: map[string]handler.Handler{"dx_lock": counter.handler(instance)}}))
+	}
+	if overlaps := sendOverlapping(t, hs[0], hs[0].callerAt(nodes[0]), counter); overlaps != 0 {
+		t.Errorf("%d runs started while another run of their lock value ran on the other node's instance", overlaps)
 	}
 }
 
