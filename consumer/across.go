@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // Locks and outcomes across hosts (virtual_hosts.<vhost>.locks_across_hosts):
@@ -16,16 +14,13 @@ import (
 // marker of its own, and every finished outcome is published to the
 // stream before its request is acknowledged.
 
-// openAcrossHosts opens the session's lease connection, on the session's
-// node, and its link to the outcomes stream, and starts reading the
+// openAcrossHosts makes sure a lease connection is open on the session's
+// node, and opens the session's link to the outcomes stream, reading the
 // stream into the outcomes cache.
 func (c *Consumer) openAcrossHosts(s *session) error {
-	conn, err := c.dialNodeFor(s.addr, "leases")
-	if err != nil {
-		return fmt.Errorf("lease connection: %w", err)
+	if _, err := c.leases.on(s.addr, c.dialLeases); err != nil {
+		return err
 	}
-	s.lease = newLeaseConn(conn, c.log)
-	s.leaseClosed = conn.NotifyClose(make(chan *amqp.Error, 1))
 	st, err := openStream(s.conn, c.vh.Queue, s.tag+"-outcomes", c.streamNext.Load())
 	if err != nil {
 		return err
@@ -42,6 +37,15 @@ func (c *Consumer) openAcrossHosts(s *session) error {
 	return nil
 }
 
+// dialLeases opens a lease connection to the broker node at addr.
+func (c *Consumer) dialLeases(addr string) (*leaseConn, error) {
+	conn, err := c.dialNodeFor(addr, "leases")
+	if err != nil {
+		return nil, fmt.Errorf("lease connection: %w", err)
+	}
+	return newLeaseConn(conn, addr, c.log), nil
+}
+
 // takeLease takes the lease on lock key across hosts, trying again after
 // a short delay while another instance holds it, until it is taken or ctx
 // ends. It returns the function that gives it up.
@@ -49,18 +53,22 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 	q := leaseQueue(c.vh.Queue, key)
 	holder := leaseHolder{exchange: in.exchange, correlationID: in.correlationID}
 	for n := 1; ; n++ {
-		if s := c.live(); s != nil && s.lease != nil {
-			ok, err := s.lease.tryAcquire(q, holder)
+		if s := c.live(); s != nil {
+			l, err := c.leases.on(s.addr, c.dialLeases)
+			ok := false
+			if err == nil {
+				ok, err = l.tryAcquire(q, holder)
+			}
 			if ok {
 				return func() {
-					if err := s.lease.release(q); err != nil && s.alive() {
+					if err := l.release(q); err != nil && !l.conn.IsClosed() {
 						log.Warn().Err(err).Str("lease", q).Msg("cannot give up the lease; it ends with its connection")
 					}
 				}, nil
 			}
-			if err != nil && s.alive() {
-				log.Warn().Err(err).Str("lease", q).Msg("cannot take the lease; trying again")
-			} else if n == 1 {
+			if err != nil && s.alive() && n%100 == 1 { // every 10 s or so
+				log.Warn().Err(err).Str("lease", q).Int("attempt", n).Msg("cannot take the lease; trying again")
+			} else if err == nil && n == 1 {
 				log.Debug().Str("lease", q).Msg("another consumer instance holds the lock value; waiting")
 			}
 		}
@@ -92,17 +100,36 @@ func (c *Consumer) recall(ctx context.Context, in incoming) ([]byte, bool, error
 
 // shareOutcome publishes a finished outcome to the outcomes stream and
 // waits for the broker's confirmation, so that the request, if delivered
-// again to any instance, is answered from it.
-func (c *Consumer) shareOutcome(log *requestLog, key string, reply []byte) {
+// again to any instance, is answered from it. While the consumer is
+// reconnecting it waits for the new connection (holding the run's locks,
+// so that a copy of the request delivered to another instance waits too),
+// for streamPublishTimeout at most, or until the consumer stops.
+func (c *Consumer) shareOutcome(stopping context.Context, log *requestLog, key string, reply []byte) {
 	if key == "" || reply == nil {
 		return
 	}
-	s := c.live()
-	if s == nil || s.stream == nil {
-		log.Warn().Msg("not connected: the outcome is not in the outcomes stream; were the request delivered again to another instance, it would run again")
-		return
+	give := time.Now().Add(streamPublishTimeout)
+	var err error
+	for n := 1; ; n++ {
+		s := c.live()
+		if s != nil && s.stream != nil {
+			if err = s.stream.publishOutcome(context.Background(), key, reply); err == nil || s.alive() {
+				break // published, or refused on a live connection
+			}
+		} else {
+			err = errors.New("not connected")
+		}
+		if stopping.Err() != nil || time.Now().After(give) {
+			break
+		}
+		t := time.NewTimer(leaseDelay(n))
+		select {
+		case <-t.C:
+		case <-stopping.Done():
+			t.Stop()
+		}
 	}
-	if err := s.stream.publishOutcome(context.Background(), key, reply); err != nil {
+	if err != nil {
 		log.Warn().Err(err).Msg("the outcome is not in the outcomes stream; were the request delivered again to another instance, it would run again")
 	}
 }

@@ -221,7 +221,8 @@ func testOutcomeAcrossHosts(t *testing.T, late bool) {
 // TestLeaseLostWithItsConnection: instance A runs a request of lock value
 // "x"; B gets another of "x" and waits for its lease. A's lease
 // connection is closed by the broker while A's handler runs: the lease
-// goes with it, B runs its request, and A logs the loss.
+// goes with it, B runs its request, and A logs the loss. A's own
+// connection lives on, and its request is answered and acknowledged.
 func TestLeaseLostWithItsConnection(t *testing.T) {
 	leakCheck(t)
 	vh := testbroker.New(t)
@@ -245,7 +246,7 @@ func TestLeaseLostWithItsConnection(t *testing.T) {
 		t.Fatal("B ran while A held the lease")
 	default:
 	}
-	closeConnectionFrom(t, vh, a.c.live().lease.conn.LocalAddr())
+	closeConnectionFrom(t, vh, a.c.leases.current().conn.LocalAddr())
 	waitArrived(t, tr, "B's run once A's lease is gone")
 	testutil.WaitFor(t, "A logging the lost lease", 30*time.Second, func() bool {
 		return strings.Contains(a.logs.String(), "the lock is no longer held across hosts")
@@ -255,6 +256,11 @@ func TestLeaseLostWithItsConnection(t *testing.T) {
 		if r := c.Wait(w); !r.Success {
 			t.Fatalf("reply = %+v", r)
 		}
+	}
+	// A's own connection lived on: its request was acknowledged, not
+	// delivered again.
+	if strings.Contains(a.logs.String(), "connection lost") || tr.calls != 2 {
+		t.Errorf("A lost its connection with its lease, or a request ran again (%d runs):\n%s", tr.calls, a.logs.String())
 	}
 }
 
@@ -304,5 +310,76 @@ func TestAcrossHostsOffByDefault(t *testing.T) {
 	}
 	if conns != 2 {
 		t.Errorf("%d connections to the virtual host, want 2 (the consumer's, the caller's)", conns)
+	}
+}
+
+// TestLeaseOutlivesTheConsumerConnection: instance Q runs a request of
+// lock value "x" when its own connection (not its lease connection) is
+// closed by the broker. The request goes to the other instance, P, which
+// waits: Q still holds the lease. Once Q's run ends, P answers the request
+// from Q's outcome: it ran once.
+func TestLeaseOutlivesTheConsumerConnection(t *testing.T) {
+	leakCheck(t)
+	vh := testbroker.New(t)
+	var runs atomic.Int32
+	arrived := make(chan string, 10)
+	release := map[string]chan struct{}{"x": make(chan struct{}), "y": make(chan struct{})}
+	gate := func() map[string]handler.Handler {
+		return map[string]handler.Handler{"dx_lock": handler.Typed("gated", func(ctx context.Context, _ *handler.Call, r lockRequest) (wire.Reply[empty], error) {
+			runs.Add(1)
+			arrived <- r.Food
+			select {
+			case <-release[r.Food]:
+			case <-ctx.Done():
+				return wire.Reply[empty]{}, ctx.Err()
+			}
+			return wire.Reply[empty]{Success: true, Message: "done"}, nil
+		}, handler.WithLockAttribute("food"))}
+	}
+	a := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+	b := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+	c := a.caller(false)
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %s within 30s", what)
+		}
+	}
+	// One request to each instance (prefetch 1).
+	_, wy := c.Send("dx_lock", a.queue(), mustJSON(t, lockRequest{Food: "y"}), amqp.Publishing{})
+	wait("run of y")
+	_, wx := c.Send("dx_lock", a.queue(), mustJSON(t, lockRequest{Food: "x"}), amqp.Publishing{})
+	wait("run of x")
+	q, p := a, b // q runs x
+	if strings.Contains(b.logs.String(), `"food":"x"`) {
+		q, p = b, a
+	}
+	close(release["y"]) // p is free
+	if r := c.Wait(wy); !r.Success {
+		t.Fatalf("reply = %+v", r)
+	}
+	closeConnectionFrom(t, vh, q.c.live().conn.LocalAddr())
+	testutil.WaitFor(t, "P waiting for the lease Q still holds", 30*time.Second, func() bool {
+		return strings.Contains(p.logs.String(), "another consumer instance holds the lock value")
+	})
+	close(release["x"])
+	if r := c.Wait(wx); !r.Success {
+		t.Fatalf("reply = %+v", r)
+	}
+	if n := runs.Load(); n != 2 {
+		t.Errorf("%d runs for 2 requests", n)
+	}
+	if strings.Contains(q.logs.String(), "no longer held across hosts") {
+		t.Errorf("the lease was lost with the consumer's connection:\n%s", q.logs.String())
+	}
+	// Q's reply came first; P answers the copy it got once Q's lease is
+	// given up.
+	testutil.WaitFor(t, "P answering from Q's outcome", 30*time.Second, func() bool {
+		return strings.Contains(p.logs.String(), "answering from the outcome another consumer instance recorded")
+	})
+	if n := runs.Load(); n != 2 {
+		t.Errorf("%d runs for 2 requests", n)
 	}
 }

@@ -97,6 +97,8 @@ type Consumer struct {
 	locks    *lockTable
 	outcomes *outcomes
 	nodes    *nodeList // the broker nodes, see connect
+	// leases holds the connection leases are taken on (see across.go).
+	leases leases
 	// streamNext is the offset of the outcomes stream to read from on the
 	// next connection; -1: its first entry (see streamStart).
 	streamNext atomic.Int64

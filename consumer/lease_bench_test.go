@@ -34,7 +34,7 @@ func reportMicros(b *testing.B) {
 // BenchmarkLease: taking and giving up a lease (a queue declaration and
 // deletion), as every request of a lock value does.
 func BenchmarkLease(b *testing.B) {
-	l := newLeaseConn(benchConn(b), zerolog.Nop())
+	l := newLeaseConn(benchConn(b), "", zerolog.Nop())
 	q := leaseQueue("bench", "dx_bench\x00value")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -53,7 +53,7 @@ func BenchmarkLease(b *testing.B) {
 // concurrent requests on one lease connection (8 per core): the broker's
 // throughput of leases, as elapsed time per lease.
 func BenchmarkLeaseParallel(b *testing.B) {
-	l := newLeaseConn(benchConn(b), zerolog.Nop())
+	l := newLeaseConn(benchConn(b), "", zerolog.Nop())
 	var next atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()

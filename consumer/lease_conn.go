@@ -8,18 +8,82 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// leaseConn is the connection a session takes its leases on (see
-// lease.go). Its channels are reused: a refused declaration (405) closes
-// its channel, and the next attempt takes a fresh one. It lives and dies
-// with its session; when it closes, the leases still held are lost, and
-// each is logged.
+// leaseConn is a connection leases are taken on (see lease.go). Its
+// channels are reused: a refused declaration (405) closes its channel, and
+// the next attempt takes a fresh one. When it closes, the leases still
+// held are lost, and each is logged.
 type leaseConn struct {
 	conn *amqp.Connection
+	addr string // the broker node's host:port
 	log  zerolog.Logger
 
-	mu   sync.Mutex
-	free []*amqp.Channel
-	held map[string]leaseHolder // by lease queue
+	mu      sync.Mutex
+	free    []*amqp.Channel
+	held    map[string]leaseHolder // by lease queue
+	retired bool                   // closed once it holds no lease
+}
+
+// leases keeps the connection new leases are taken on: one at a time, on
+// the node of the consumer's connection. It outlives the consumer's
+// connection while that reconnects to the same node: the runs it holds
+// leases for keep them, and are answered and acknowledged on the new
+// connection. When the consumer reconnects to another node, or the lease
+// connection dies, a new one is opened; one given up is closed once its
+// runs have given their leases up.
+type leases struct {
+	mu      sync.Mutex
+	cur     *leaseConn
+	retired []*leaseConn
+}
+
+// on returns the lease connection on node addr, opening it with dial when
+// there is none alive on that node; the one before is retired.
+func (ls *leases) on(addr string, dial func(addr string) (*leaseConn, error)) (*leaseConn, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.cur != nil && ls.cur.addr == addr && !ls.cur.conn.IsClosed() {
+		return ls.cur, nil
+	}
+	if ls.cur != nil {
+		ls.cur.retire()
+		ls.retired = append(ls.retired, ls.cur)
+		ls.cur = nil
+	}
+	live := ls.retired[:0]
+	for _, l := range ls.retired {
+		if !l.conn.IsClosed() {
+			live = append(live, l)
+		}
+	}
+	ls.retired = live
+	l, err := dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	ls.cur = l
+	return l, nil
+}
+
+// current is the lease connection new leases are taken on; nil before
+// the first.
+func (ls *leases) current() *leaseConn {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.cur
+}
+
+// closeAll closes every lease connection: the leases still held are lost.
+func (ls *leases) closeAll() {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.cur != nil {
+		ls.cur.close()
+		ls.cur = nil
+	}
+	for _, l := range ls.retired {
+		l.close()
+	}
+	ls.retired = nil
 }
 
 // leaseHolder is the request holding a lease, for the log when it is lost.
@@ -29,8 +93,8 @@ type leaseHolder struct {
 
 // newLeaseConn takes conn for leases and starts watching it: when it
 // closes, for whatever reason, each lease still held is logged as lost.
-func newLeaseConn(conn *amqp.Connection, log zerolog.Logger) *leaseConn {
-	l := &leaseConn{conn: conn, log: log, held: map[string]leaseHolder{}}
+func newLeaseConn(conn *amqp.Connection, addr string, log zerolog.Logger) *leaseConn {
+	l := &leaseConn{conn: conn, addr: addr, log: log, held: map[string]leaseHolder{}}
 	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
 	go func() {
 		err := <-closed
@@ -104,25 +168,43 @@ func (l *leaseConn) tryAcquire(q string, h leaseHolder) (bool, error) {
 }
 
 // release deletes the lease queue q, giving the lease up. On a closed
-// connection there is nothing to give up: the broker deleted it.
+// connection there is nothing to give up: the broker deleted it. A retired
+// connection is closed with its last lease.
 func (l *leaseConn) release(q string) error {
 	l.mu.Lock()
 	_, ok := l.held[q]
-	delete(l.held, q)
 	l.mu.Unlock()
 	if !ok {
 		return nil // lost with its connection, logged then
 	}
 	ch, err := l.channel()
-	if err != nil {
-		return err
+	if err == nil {
+		_, err = ch.QueueDelete(q, false, false, false)
+		l.put(ch)
 	}
-	_, err = ch.QueueDelete(q, false, false, false)
-	l.put(ch)
+	l.mu.Lock()
+	delete(l.held, q)
+	last := l.retired && len(l.held) == 0
+	l.mu.Unlock()
+	if last {
+		l.close()
+	}
 	if err != nil {
 		return fmt.Errorf("delete lease queue %s: %w", q, err)
 	}
 	return nil
+}
+
+// retire marks the connection given up: it is closed once it holds no
+// lease, now if it holds none.
+func (l *leaseConn) retire() {
+	l.mu.Lock()
+	l.retired = true
+	empty := len(l.held) == 0
+	l.mu.Unlock()
+	if empty {
+		l.close()
+	}
 }
 
 // close closes the connection; the broker deletes its lease queues.

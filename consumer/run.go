@@ -109,8 +109,6 @@ func (c *Consumer) serve(ctx, stopping, abort context.Context, s *session) strin
 			return "channel closed: " + amqpReason(err)
 		case tag := <-s.cancelled:
 			return fmt.Sprintf("the broker cancelled consumer %s (queue %s deleted?)", tag, c.vh.Queue)
-		case err := <-s.leaseClosed:
-			return "lease connection closed: " + amqpReason(err)
 		case tag := <-s.streamCancelled():
 			return fmt.Sprintf("the broker cancelled consumer %s (stream %s deleted?)", tag, outcomesStream(c.vh.Queue))
 		case d, ok := <-s.deliveries:
@@ -234,7 +232,7 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 	}
 	c.outcomes.finish(key, o, res.reply)
 	if c.vh.LocksAcrossHosts && res.outcome != metrics.FromOutcome {
-		c.shareOutcome(log, key, res.reply)
+		c.shareOutcome(stopping, log, key, res.reply)
 	}
 	return res
 }
@@ -381,6 +379,7 @@ wait:
 		}
 		s.kill()
 	}
+	c.leases.closeAll()
 	c.log.Info().Msg("stopped")
 	return err
 }

@@ -43,19 +43,15 @@ type session struct {
 	dead       chan struct{} // closed when the session is given up
 	deadOnce   atomic.Bool
 
-	// With locks_across_hosts (see across.go); nil otherwise.
-	lease       *leaseConn       // the connection leases are taken on
-	leaseClosed chan *amqp.Error // told when it closes
-	stream      *outcomeStream   // the outcomes stream
+	// stream is the outcomes stream, with locks_across_hosts (see
+	// across.go); nil otherwise.
+	stream *outcomeStream
 }
 
 func (s *session) kill() {
 	if s.deadOnce.CompareAndSwap(false, true) {
 		close(s.dead)
 		_ = s.conn.Close()
-		if s.lease != nil {
-			s.lease.close()
-		}
 	}
 }
 
