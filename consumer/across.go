@@ -85,17 +85,34 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 // recall answers a redelivered request, whose lease this instance now
 // holds, from the outcome another instance published to the outcomes
 // stream, if any: it reads the stream up to a marker of its own first, so
-// that every outcome confirmed before is known.
+// that every outcome confirmed before is known. While the consumer
+// reconnects it waits for the new connection, streamPublishTimeout at
+// most, or until ctx ends.
 func (c *Consumer) recall(ctx context.Context, in incoming) ([]byte, bool, error) {
-	s := c.live()
-	if s == nil || s.stream == nil {
-		return nil, false, errors.New("read the outcomes stream: not connected")
+	give := time.Now().Add(streamPublishTimeout)
+	for n := 1; ; n++ {
+		var err error
+		if s := c.live(); s != nil && s.stream != nil {
+			if err = s.stream.sync(ctx, s.dead); err == nil {
+				reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body))
+				return reply, ok, nil
+			}
+			if s.alive() {
+				return nil, false, err
+			}
+		} else {
+			err = errors.New("read the outcomes stream: not connected")
+		}
+		if ctx.Err() != nil || time.Now().After(give) {
+			return nil, false, err
+		}
+		t := time.NewTimer(leaseDelay(n))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
 	}
-	if err := s.stream.sync(ctx, s.dead); err != nil {
-		return nil, false, err
-	}
-	reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body))
-	return reply, ok, nil
 }
 
 // shareOutcome publishes a finished outcome to the outcomes stream and
