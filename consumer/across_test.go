@@ -383,3 +383,25 @@ func TestLeaseOutlivesTheConsumerConnection(t *testing.T) {
 		t.Errorf("%d runs for 2 requests", n)
 	}
 }
+
+// TestOutcomesStreamDeleted: the outcomes stream deleted under a running
+// consumer ends its reading consumer; the consumer reconnects, declares
+// the stream again, and goes on answering.
+func TestOutcomesStreamDeleted(t *testing.T) {
+	leakCheck(t)
+	h := start(t, setup{exchanges: []string{"dx_echo"}, acrossHosts: true, stateDir: t.TempDir(), handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
+	c := h.caller(false)
+	if r := h.call(c, "dx_echo", lockRequest{N: 1}); !r.Success {
+		t.Fatal(r)
+	}
+	testbroker.Ctl(t, "delete_queue", "-p", h.vh.Name, outcomesStream(h.queue()))
+	testutil.WaitFor(t, "the consumer noticing", 30*time.Second, func() bool {
+		return strings.Contains(h.logs.String(), "stream "+outcomesStream(h.queue())+" deleted?")
+	})
+	testutil.WaitFor(t, "the stream declared again", 30*time.Second, func() bool {
+		return strings.Contains(testbroker.Ctl(t, "list_queues", "-p", h.vh.Name, "name", "--no-table-headers"), outcomesStream(h.queue()))
+	})
+	if r := h.call(c, "dx_echo", lockRequest{N: 2}); !r.Success {
+		t.Fatal(r)
+	}
+}
