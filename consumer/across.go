@@ -8,11 +8,12 @@ import (
 )
 
 // Locks and outcomes across hosts (virtual_hosts.<vhost>.locks_across_hosts):
-// the session opens a connection for leases (lease_conn.go) and a link to
-// the outcomes stream (outcome_stream.go); a request takes its lease after
-// its in-process lock, a redelivered one then reads the stream up to a
-// marker of its own, and every finished outcome is published to the
-// stream before its request is acknowledged.
+// the consumer keeps a connection for leases on its session's node
+// (lease_conn.go), and each session opens a link to the outcomes stream
+// (outcome_stream.go); a request takes its lease after its in-process
+// lock, a redelivered one then reads the stream up to a marker of its
+// own, and every finished outcome is published to the stream before its
+// request is acknowledged and its lease given up.
 
 // openAcrossHosts makes sure a lease connection is open on the session's
 // node, and opens the session's link to the outcomes stream, reading the
