@@ -6,7 +6,7 @@ BIN       := bin
 CMDS      := $(notdir $(wildcard cmd/*))
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
-.PHONY: all build test lint deps clean demo bench bench-deps bench-logship bench-logserver deb systemtest fresh-machine
+.PHONY: all build test lint deps clean demo bench bench-cluster bench-deps bench-logship bench-logserver deb systemtest fresh-machine
 
 all: build
 
@@ -48,6 +48,12 @@ lint:
 # calls-per-second.png, and the ratio lines (docs/benchmarks.md).
 bench: deps bench-deps
 	$(GO) run ./bench/rpcbench --out bench/results
+
+# The cost of locks_across_hosts (docs/scaling.md): the Go echo consumer as
+# one and as two instances, the setting off and on, in interleaved rounds at
+# 64 callers on the local broker (about 3 minutes), and the ratio lines.
+bench-cluster: deps
+	$(GO) run ./bench/rpcbench --scenarios '' --persistent off --ratios hosts
 
 # Debian's python3-pika, for the benchmark's Python reference model.
 bench-deps:

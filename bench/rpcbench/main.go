@@ -9,7 +9,9 @@
 // and as a PNG chart, then measures pairs of scenarios again in interleaved
 // rounds and ends with the median of each round's ratio. The scenarios of
 // persistent handlers run only when the consumer's --check takes a
-// persistent contract. `make bench` runs it.
+// persistent contract. `make bench` runs it. With --ratios hosts it measures
+// the cost of locks_across_hosts: the Go echo consumer as one and as two
+// instances, the setting off and on (`make bench-cluster`).
 package main
 
 import (
@@ -62,7 +64,7 @@ func main() {
 	consumerBin := flag.String("consumer", "", "a rabbitmq-consumer binary to measure instead of building ./cmd/rabbitmq-consumer (e.g. another branch's)")
 	profile := flag.String("cpuprofile", "", "write the Go-handler consumer's CPU profile here")
 	rounds := flag.Int("rounds", 5, "interleaved rounds for the ratios (0: none)")
-	ratioSets := flag.String("ratios", "consumer,exec,python", "interleaved ratios: consumer (baseline, consumer-go, consumer-dead-log-server at 64 callers), exec (exec-persistent vs consumer-go at 64 callers), python (python-persistent vs reference-model at --python-callers)")
+	ratioSets := flag.String("ratios", "consumer,exec,python", "interleaved ratios: consumer (baseline, consumer-go, consumer-dead-log-server at 64 callers), exec (exec-persistent vs consumer-go at 64 callers), python (python-persistent vs reference-model at --python-callers), hosts (consumer-go as one and two instances, locks_across_hosts off and on, at 64 callers: make bench-cluster)")
 	pythonCallers := flag.String("python-callers", "1,8,64", "callers of the python ratio's rounds (at 1 caller they hold python-persistent-heavy too)")
 	baseline := flag.String("baseline", "bare", "the baseline of the interleaved rounds: bare, or bare-coalesced (the bare echo writing through the consumer's coalescing connection)")
 	flag.BoolVar(&withMetrics, "metrics", false, "every consumer serves its metrics (metrics_listen), scraped every second as Prometheus would")
@@ -163,6 +165,9 @@ func main() {
 	}
 	if sets["python"] {
 		rr.python(pyCallers)
+	}
+	if sets["hosts"] {
+		rr.hosts()
 	}
 }
 
@@ -301,6 +306,9 @@ func scenarios(b *binaries, profile string) map[string]scenario {
 	for name, sc := range handlerScenarios(b, consumerCfg) {
 		all[name] = sc
 	}
+	for name, sc := range hostsScenarios(goConsumer("")) {
+		all[name] = sc
+	}
 	return all
 }
 
@@ -365,6 +373,13 @@ func runScenario(name string, sc scenario, callers []int, prefetch int, warmup, 
 	}()
 	var last tail
 	go func() { _, _ = io.Copy(&last, stderr) }()
+	if instances[name] > 1 {
+		stopMore, err := startMore(name, sc, dir, vhost, queue, prefetch)
+		if err != nil {
+			return nil, err
+		}
+		defer stopMore()
+	}
 	cfg := client.Config{Server: config.Server{Host: "127.0.0.1", Port: 5672, Username: "guest", Password: "guest"}, VirtualHost: vhost, Queue: queue}
 	if err := waitServing(cfg); err != nil {
 		return nil, fmt.Errorf("%w; the server's stderr ends with: %s", err, last.String())
