@@ -117,24 +117,33 @@ virtual_hosts:
       %s: {type: direct}
 `, w.handlers, filepath.Join(w.dir, "state-"+name), strings.Join(addrs, ", "), w.queue, deliveryLimit, w.locks, loadExchange), 0o644)
 	h.start()
+	h.waitConsuming()
 	return h
 }
 
-// start starts (or starts again) the host's consumer and waits until it
-// consumes.
+// start starts (or starts again) the host's consumer.
 func (h *hostInstance) start() {
 	h.w.t.Helper()
 	h.p = startBin(h.w.t, "unshare", []string{"--uts", "sh", "-c", `hostname "$0" && exec "$@"`, h.name,
 		consumerBin, "--virtual-host-name", "/", "--config-file-path", h.cfg, "--log-format", "json"},
 		"RABBITMQ_CONSUMER_HANDLER_ENV=RUNS HANDLER_SLEEP", "RUNS="+h.w.runsFile, "HANDLER_SLEEP=0.005")
+}
+
+// waitConsuming waits until the host's consumer consumes.
+func (h *hostInstance) waitConsuming() {
+	h.w.t.Helper()
 	// Bounded, and telling where it hangs if it does (goroutine dump).
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(h.p.stderr.String(), `"message":"consuming"`) {
+		select {
+		case <-h.p.done:
+			h.w.t.Fatalf("%s exited with status %d (%v) before consuming; its log:\n%s", h.name, h.p.code, h.p.cmd.ProcessState, h.p.stderr.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			state, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.p.cmd.Process.Pid))
 			_ = h.p.cmd.Process.Signal(syscall.SIGQUIT)
 			<-h.p.done
-			h.w.t.Fatalf("%s does not consume within 60s; /proc stat %q; its log:\n%s", h.name, state, h.p.stderr.String())
+			h.w.t.Fatalf("%s does not consume within 60s; its log:\n%s", h.name, h.p.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond) // polling its log, with a deadline
 	}
