@@ -19,7 +19,7 @@ import (
 // node, and opens the session's link to the outcomes stream, reading the
 // stream into the outcomes cache.
 func (c *Consumer) openAcrossHosts(s *session) error {
-	if _, err := c.leases.on(s.addr, c.dialLeases); err != nil {
+	if _, err := c.leaseConnFor(s); err != nil {
 		return err
 	}
 	st, err := openStream(s.conn, c.vh.Queue, s.tag+"-outcomes", c.streamNext.Load())
@@ -38,6 +38,25 @@ func (c *Consumer) openAcrossHosts(s *session) error {
 	return nil
 }
 
+// leaseConnFor is the lease connection for the requests of session s:
+// the current one while it is open on another node than s's (or on the
+// only node), else a new one on the first of leaseNodes that takes it.
+func (c *Consumer) leaseConnFor(s *session) (*leaseConn, error) {
+	addrs := c.nodes.addrs
+	if l := c.leases.current(); l != nil && !l.conn.IsClosed() && (l.addr != s.addr || len(addrs) == 1) {
+		return l, nil
+	}
+	var errs []error
+	for _, addr := range leaseNodes(addrs, s.addr) {
+		l, err := c.leases.on(addr, c.dialLeases)
+		if err == nil {
+			return l, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
 // dialLeases opens a lease connection to the broker node at addr.
 func (c *Consumer) dialLeases(addr string) (*leaseConn, error) {
 	conn, err := c.dialNodeFor(addr, "leases")
@@ -49,13 +68,14 @@ func (c *Consumer) dialLeases(addr string) (*leaseConn, error) {
 
 // takeLease takes the lease on lock key across hosts, trying again after
 // a short delay while another instance holds it, until it is taken or ctx
-// ends. It returns the function that gives it up.
-func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, key string) (func(), error) {
+// ends. It returns the function that gives it up, and whether it had to
+// wait for another holder.
+func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, key string) (release func(), waited bool, err error) {
 	q := leaseQueue(c.vh.Queue, key)
 	holder := leaseHolder{exchange: in.exchange, correlationID: in.correlationID}
 	for n := 1; ; n++ {
 		if s := c.live(); s != nil {
-			l, err := c.leases.on(s.addr, c.dialLeases)
+			l, err := c.leaseConnFor(s)
 			ok := false
 			if err == nil {
 				ok, err = l.tryAcquire(q, holder)
@@ -65,7 +85,7 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 					if err := l.release(q); err != nil && !l.conn.IsClosed() {
 						log.Warn().Err(err).Str("lease", q).Msg("cannot give up the lease; it ends with its connection")
 					}
-				}, nil
+				}, n > 1, nil
 			}
 			if err != nil && s.alive() && n%100 == 1 { // every 10 s or so
 				log.Warn().Err(err).Str("lease", q).Int("attempt", n).Msg("cannot take the lease; trying again")
@@ -78,9 +98,44 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, n > 1, ctx.Err()
 		}
 	}
+}
+
+// answeredElsewhere decides, once a request holds its lease, whether
+// another instance ran it already, so that it must not run here: done is
+// true with the answer to give then. A request is answered from the
+// outcome another instance published when that outcome is known already,
+// or, for a request delivered again or one whose lease another instance
+// held first, after reading the outcomes stream up to a marker (recall).
+// A request whose channel closed while it waited is not run: the broker
+// has given it back to the queue, and its copy is answered wherever it
+// goes, from the outcome of a run that finished or by running it.
+func (c *Consumer) answeredElsewhere(stopping context.Context, log *requestLog, in incoming, contended bool) (answer, bool) {
+	if reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body)); ok {
+		log.Info().Bool("redelivered", in.redelivered).Msg("request run by another consumer instance while it waited here: answering from the outcome another consumer instance recorded, not running the handler again")
+		return answer{fate: recalled, reply: reply}, true
+	}
+	if in.channelAlive != nil && !in.channelAlive() {
+		log.Info().Msg("the request's channel closed while it waited for its lock: not run here, the broker delivers it again")
+		return answer{fate: requeued}, true
+	}
+	if !in.redelivered && !contended {
+		return answer{}, false
+	}
+	reply, ok, err := c.recall(stopping, in)
+	switch {
+	case ok:
+		log.Info().Bool("redelivered", in.redelivered).Msg("request run by another consumer instance: answering from the outcome another consumer instance recorded, not running the handler again")
+		return answer{fate: recalled, reply: reply}, true
+	case err != nil && stopping.Err() != nil:
+		log.Info().Msg("consumer stopping before the request started: returned to the queue")
+		return answer{fate: requeued}, true
+	case err != nil:
+		log.Warn().Err(err).Msg("cannot read the outcomes stream: running the request (were it finished elsewhere, it runs again)")
+	}
+	return answer{}, false
 }
 
 // recall answers a redelivered request, whose lease this instance now

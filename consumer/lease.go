@@ -50,3 +50,29 @@ func leaseHeld(err error) bool {
 	var ae *amqp.Error
 	return errors.As(err, &ae) && ae.Code == amqp.ResourceLocked
 }
+
+// leaseNodes are the broker nodes a lease connection is tried on, in
+// order, for a consumer connected to node: with several nodes, the others
+// first, from the one after node in addrs (server.hosts) on, and node
+// itself last. So the loss of one node never takes both the channel a
+// request came on and the lease it holds: a request whose run finished
+// keeps its lease until its outcome is published on the consumer's next
+// node, and its copy, delivered again elsewhere, waits for it and is
+// answered from it.
+func leaseNodes(addrs []string, node string) []string {
+	at := -1
+	for i, a := range addrs {
+		if a == node {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return append([]string{node}, addrs...)
+	}
+	out := make([]string, 0, len(addrs))
+	for i := 1; i <= len(addrs); i++ {
+		out = append(out, addrs[(at+i)%len(addrs)])
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package consumer
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -80,5 +81,28 @@ func TestHeldLocksReleaseLastFirst(t *testing.T) {
 	h.releaseAll() // released once
 	if got := strings.Join(order, ","); got != "lease,in-process" {
 		t.Errorf("released %s, want lease,in-process", got)
+	}
+}
+
+func TestLeaseNodes(t *testing.T) {
+	three := []string{"a:1", "b:1", "c:1"}
+	tests := []struct {
+		name  string
+		addrs []string
+		node  string
+		want  []string
+	}{
+		{"one node", []string{"a:1"}, "a:1", []string{"a:1"}},
+		{"first node: the next ones, then itself", three, "a:1", []string{"b:1", "c:1", "a:1"}},
+		{"middle node", three, "b:1", []string{"c:1", "a:1", "b:1"}},
+		{"last node wraps", three, "c:1", []string{"a:1", "b:1", "c:1"}},
+		{"a node not listed comes first", three, "x:1", []string{"x:1", "a:1", "b:1", "c:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := leaseNodes(tt.addrs, tt.node); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("leaseNodes(%v, %q) = %v, want %v", tt.addrs, tt.node, got, tt.want)
+			}
+		})
 	}
 }

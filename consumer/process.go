@@ -30,9 +30,13 @@ type incoming struct {
 	// (wire.AcceptProgressHeader).
 	acceptProgress bool
 	// attempt counts the runs of the request (see attemptHeader).
-	attempt  int
-	body     []byte
-	callBody []byte // the request as the handler gets it: decrypted, defaults applied
+	attempt int
+	// channelAlive, when set (locks_across_hosts), reports whether the
+	// channel the request came on is still open: when it is not, the
+	// broker has given the request back to the queue.
+	channelAlive func() bool
+	body         []byte
+	callBody     []byte // the request as the handler gets it: decrypted, defaults applied
 }
 
 // result is what the pipeline decided for one delivery.
@@ -231,11 +235,12 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 	}
 	waitStart := time.Now()
 	unlock, err := c.locks.lock(stopping, lock)
+	contended := false // another instance held the lease first
 	if err == nil {
 		held.add(unlock)
 		if c.vh.LocksAcrossHosts {
 			var release func()
-			if release, err = c.takeLease(stopping, log, in, lock); err == nil {
+			if release, contended, err = c.takeLease(stopping, log, in, lock); err == nil {
 				held.add(release)
 			}
 		}
@@ -245,17 +250,9 @@ func (c *Consumer) answer(stopping, abort context.Context, log *requestLog, rt *
 		log.Info().Msg("consumer stopping before the request started: returned to the queue")
 		return answer{fate: requeued}
 	}
-	if c.vh.LocksAcrossHosts && in.redelivered {
-		reply, ok, err := c.recall(stopping, in)
-		switch {
-		case ok:
-			log.Info().Msg("request delivered again: answering from the outcome another consumer instance recorded, not running the handler again")
-			return answer{fate: recalled, reply: reply}
-		case err != nil && stopping.Err() != nil:
-			log.Info().Msg("consumer stopping before the request started: returned to the queue")
-			return answer{fate: requeued}
-		case err != nil:
-			log.Warn().Err(err).Msg("cannot read the outcomes stream: running the request (were it finished elsewhere, it runs again)")
+	if c.vh.LocksAcrossHosts {
+		if a, done := c.answeredElsewhere(stopping, log, in, contended); done {
+			return a
 		}
 	}
 	if !in.deadline.IsZero() && time.Now().After(in.deadline) {

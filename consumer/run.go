@@ -180,6 +180,9 @@ func (c *Consumer) handle(stopping, abort context.Context, s *session, d amqp.De
 	restoreExchange(&d)
 	in := incoming{exchange: d.Exchange, correlationID: d.CorrelationId, replyTo: d.ReplyTo, redelivered: d.Redelivered, deadline: deadlineOf(d.Headers), body: d.Body,
 		acceptProgress: wire.TrueHeader(d.Headers[wire.AcceptProgressHeader]), attempt: attemptOf(d.Headers)}
+	if c.vh.LocksAcrossHosts {
+		in.channelAlive = s.alive
+	}
 	log := &requestLog{base: &c.log, handler: &c.handlerLog, exchange: in.exchange, cid: in.correlationID}
 	m, start := c.metrics.Exchange(in.exchange), time.Now()
 	m.Started(in.redelivered)

@@ -122,7 +122,9 @@ type rerunCounts struct {
 	FinishedUnrecorded int
 	// Interrupted ran again after a first run that never finished.
 	Interrupted int
-	// Suspect are the first and second runs of the FinishedRecorded ones.
+	// Suspect are the first and second runs of the requests that ran
+	// again after a first run that finished (FinishedRecorded and
+	// FinishedUnrecorded), in that order.
 	Suspect [][2]handlerRun
 }
 
@@ -149,6 +151,7 @@ func countReruns(runs []handlerRun, recordedBefore func(first, second handlerRun
 			c.Suspect = append(c.Suspect, [2]handlerRun{rs[0], rs[1]})
 		default:
 			c.FinishedUnrecorded++
+			c.Suspect = append(c.Suspect, [2]handlerRun{rs[0], rs[1]})
 		}
 	}
 	return c
@@ -205,7 +208,7 @@ func TestCountReruns(t *testing.T) {
 	}
 	got := countReruns(runs, func(first, _ handlerRun) bool { return first.ID == "b" })
 	want := rerunCounts{Requests: 4, Runs: 7, Twice: 3, FinishedRecorded: 1, FinishedUnrecorded: 1, Interrupted: 1,
-		Suspect: [][2]handlerRun{{runs[1], runs[2]}}}
+		Suspect: [][2]handlerRun{{runs[1], runs[2]}, {runs[3], runs[4]}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("countReruns = %+v, want %+v", got, want)
 	}
