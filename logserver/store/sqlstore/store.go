@@ -301,8 +301,22 @@ const purgeBatch = 5000
 // Purge deletes the pairs whose request is older than cutoff, then the
 // progress updates stored before cutoff, in batches.
 func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
+	total, err := s.purgeTable(ctx, "rpc_pairs", cutoff)
+	if err != nil {
+		return total, fmt.Errorf("purge: %w", err)
+	}
+	if _, err := s.purgeTable(ctx, "rpc_progress", cutoff); err != nil {
+		return total, fmt.Errorf("purge progress: %w", err)
+	}
+	return total, nil
+}
+
+// purgeTable deletes the rows of table (rpc_pairs or rpc_progress: both
+// have id and created_at) created before cutoff, in batches, and returns
+// how many it deleted.
+func (s *Store) purgeTable(ctx context.Context, table string, cutoff time.Time) (int64, error) {
+	q := s.d.rebind(`DELETE FROM ` + table + ` WHERE id IN (SELECT id FROM ` + table + ` WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
 	var total int64
-	q := s.d.rebind(`DELETE FROM rpc_pairs WHERE id IN (SELECT id FROM rpc_pairs WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
 	for {
 		var n int64
 		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -314,34 +328,11 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("purge: %w", err)
+			return total, err
 		}
 		total += n
 		if n < purgeBatch {
-			return total, s.purgeProgress(ctx, cutoff)
-		}
-	}
-}
-
-// purgeProgress deletes the progress updates stored before cutoff, in
-// batches.
-func (s *Store) purgeProgress(ctx context.Context, cutoff time.Time) error {
-	q := s.d.rebind(`DELETE FROM rpc_progress WHERE id IN (SELECT id FROM rpc_progress WHERE created_at < ? ORDER BY created_at LIMIT ?)`)
-	for {
-		var n int64
-		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, q, cutoff.UnixMicro(), purgeBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("purge progress: %w", err)
-		}
-		if n < purgeBatch {
-			return nil
+			return total, nil
 		}
 	}
 }
