@@ -23,7 +23,9 @@ const progressHandler = `#!/bin/sh
 cat >/dev/null
 printf '%s\n' '{"state":"Starting","message":"waiting for <the gate>"}' >&3
 read line < "GATE"
+sleep 0.3 # the work: longer than the consumer's 200 ms between updates, so none is coalesced
 printf '%s\n' '{"state":"Copying","message":"half way","percent":50,"data":{"files":2}}' >&3
+sleep 0.3
 printf '%s\n' '{"state":"Done","message":"all copied","percent":100}' >&3
 printf '{"success":true,"message":"copied","data":{}}'
 `
