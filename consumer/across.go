@@ -8,15 +8,17 @@ import (
 )
 
 // Locks and outcomes across hosts (virtual_hosts.<vhost>.locks_across_hosts):
-// the consumer keeps a connection for leases on its session's node
-// (lease_conn.go), and each session opens a link to the outcomes stream
-// (outcome_stream.go); a request takes its lease after its in-process
-// lock, a redelivered one then reads the stream up to a marker of its
-// own, and every finished outcome is published to the stream before its
-// request is acknowledged and its lease given up.
+// the consumer keeps a connection for leases, on another broker node than
+// its session's when there are several (lease_conn.go, leaseNodes), and
+// each session opens a link to the outcomes stream (outcome_stream.go); a
+// request takes its lease after its in-process lock, one delivered again
+// or one that waited for another holder then reads the stream up to a
+// marker of its own (answeredElsewhere), and every finished outcome is
+// published to the stream before its request is acknowledged and its
+// lease given up.
 
-// openAcrossHosts makes sure a lease connection is open on the session's
-// node, and opens the session's link to the outcomes stream, reading the
+// openAcrossHosts makes sure a lease connection is open for the session
+// (leaseConnFor), and opens the session's link to the outcomes stream, reading the
 // stream into the outcomes cache.
 func (c *Consumer) openAcrossHosts(s *session) error {
 	if _, err := c.leaseConnFor(s); err != nil {

@@ -24,12 +24,13 @@ type leaseConn struct {
 }
 
 // leases keeps the connection new leases are taken on: one at a time, on
-// the node of the consumer's connection. It outlives the consumer's
-// connection while that reconnects to the same node: the runs it holds
-// leases for keep them, and are answered and acknowledged on the new
-// connection. When the consumer reconnects to another node, or the lease
-// connection dies, a new one is opened; one given up is closed once its
-// runs have given their leases up.
+// another node than the consumer's connection when there are several (see
+// leaseNodes). It outlives the consumer's connection while that
+// reconnects: the runs it holds leases for keep them, and are answered and
+// acknowledged on the new connection. When the consumer reconnects onto
+// the lease connection's node, or the lease connection dies, a new one is
+// opened; one given up is closed once its runs have given their leases
+// up.
 type leases struct {
 	mu      sync.Mutex
 	cur     *leaseConn
