@@ -72,6 +72,26 @@ func (c *outcomes) begin(key string) (o *outcome, first bool) {
 	return o, true
 }
 
+// answered reports whether key's request has a finished outcome with a
+// reply, from which it can be answered.
+func (c *outcomes) answered(key string) bool {
+	if key == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := c.m[key]
+	if o == nil {
+		return false
+	}
+	select {
+	case <-o.finished:
+		return !o.abandoned && o.reply != nil
+	default:
+		return false
+	}
+}
+
 // finish records the reply of a run and wakes those waiting for it.
 func (c *outcomes) finish(key string, o *outcome, reply []byte) {
 	o.reply = reply

@@ -95,14 +95,21 @@ func deliveryCount(h amqp.Table) int64 {
 // delivered delivery_limit times without being settled (its handler
 // crashed the consumer each time, say): it is not run again; its caller
 // gets the unexpected error, when it can be sent; one line is logged; and
-// it is rejected, which moves it to the dead-letter queue. It reports
-// whether it did.
+// it is rejected, which moves it to the dead-letter queue. A request whose
+// run finished here before is left to be answered from its outcome. It
+// reports whether it dead-lettered the request.
 func (c *Consumer) overDeliveryLimit(d amqp.Delivery, log *requestLog) bool {
 	if !c.vh.Quorum() {
 		return false
 	}
 	n := deliveryCount(d.Headers)
 	if n < int64(c.vh.DeliveryLimit) {
+		return false
+	}
+	if c.outcomes.answered(outcomeKey(d.Exchange, d.CorrelationId, d.Body)) {
+		// Its run finished here before: answered from that run's
+		// outcome, and acknowledged, rather than dead-lettered.
+		log.Info().Int64("deliveries", n).Msg("request over its delivery limit, but answered before: answering from its outcome")
 		return false
 	}
 	replied := false

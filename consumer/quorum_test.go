@@ -12,6 +12,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
@@ -195,5 +196,50 @@ func TestQuorumDeliveryLimitWithoutReplyTo(t *testing.T) {
 	}
 	if resp.Traceback == nil || !strings.Contains(*resp.Traceback, "delivery_limit 2") {
 		t.Errorf("traceback %v, want the delivery limit named", resp.Traceback)
+	}
+}
+
+// rejections records the rejections of deliveries, as a channel would.
+type rejections struct{ n int }
+
+func (r *rejections) Ack(uint64, bool) error        { return nil }
+func (r *rejections) Nack(uint64, bool, bool) error { return nil }
+func (r *rejections) Reject(uint64, bool) error {
+	r.n++
+	return nil
+}
+
+// TestOverDeliveryLimitAnsweredBefore: a request over its delivery limit
+// whose run finished here before is answered from its outcome, not
+// dead-lettered; one without an outcome is dead-lettered.
+func TestOverDeliveryLimitAnsweredBefore(t *testing.T) {
+	tests := []struct {
+		name       string
+		answered   bool
+		deliveries int64
+		dead       bool
+	}{
+		{"answered before, over the limit", true, 3, false},
+		{"never answered, over the limit", false, 3, true},
+		{"never answered, under the limit", false, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := offline(t, "")
+			c.vh.QueueType, c.vh.DeliveryLimit, c.vh.DeadLetterQueue = config.QueueQuorum, 3, "q.dead"
+			body := []byte(`{"n":1}`)
+			key := outcomeKey("dx_echo", "c1", body)
+			if tt.answered {
+				o, _ := c.outcomes.begin(key)
+				c.outcomes.finish(key, o, []byte(`{"success":true,"message":"echo","data":{"n":1}}`))
+			}
+			rej := &rejections{}
+			d := amqp.Delivery{Acknowledger: rej, Exchange: "dx_echo", CorrelationId: "c1", ReplyTo: "r", Body: body,
+				Headers: amqp.Table{deliveryCountHeader: tt.deliveries}}
+			dead := c.overDeliveryLimit(d, &requestLog{base: &c.log})
+			if dead != tt.dead || rej.n != map[bool]int{true: 1, false: 0}[tt.dead] {
+				t.Errorf("dead-lettered %v (%d rejections), want %v", dead, rej.n, tt.dead)
+			}
+		})
 	}
 }
