@@ -178,8 +178,9 @@ func (c *Client) reconnect(s *session) {
 // consumer) on the first broker node that takes it, in the order of
 // config.Server.Addresses: a cluster node that is down is skipped.
 func (c *Client) connect() (*session, error) {
+	addrs := c.cfg.Server.Addresses()
 	var errs []error
-	for _, addr := range c.cfg.Server.Addresses() {
+	for _, addr := range addrs {
 		s, err := c.connectTo(addr)
 		if err == nil {
 			return s, nil
@@ -189,7 +190,7 @@ func (c *Client) connect() (*session, error) {
 	if len(errs) == 1 {
 		return nil, errs[0]
 	}
-	return nil, &ConnectError{Addr: strings.Join(c.cfg.Server.Addresses(), ", "), Err: errors.Join(errs...)}
+	return nil, &ConnectError{Addr: strings.Join(addrs, ", "), Err: errors.Join(errs...)}
 }
 
 // connectTo connects to the broker node at addr (host:port).
