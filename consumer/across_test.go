@@ -405,3 +405,77 @@ func TestOutcomesStreamDeleted(t *testing.T) {
 		t.Fatal(r)
 	}
 }
+
+// TestCopyThatWaitedForTheLease: a copy of a request that waited for the
+// lease another instance held while running that same request (the broker
+// gave the request again after the first copy's channel died) is not run
+// again, redelivered or not: it is answered from the first run's outcome
+// (learned from the outcomes stream), or given back to the queue when its
+// own channel is gone.
+func TestCopyThatWaitedForTheLease(t *testing.T) {
+	tests := []struct {
+		name  string
+		alive func() bool // the copy's channel
+	}{
+		{"its channel closed", func() bool { return false }},
+		{"its channel open", func() bool { return true }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakCheck(t)
+			vh := testbroker.New(t)
+			var runs atomic.Int32
+			arrived := make(chan struct{}, 4)
+			release := make(chan struct{})
+			gate := func() map[string]handler.Handler {
+				return map[string]handler.Handler{"dx_lock": handler.Typed("gated", func(ctx context.Context, _ *handler.Call, r lockRequest) (wire.Reply[empty], error) {
+					runs.Add(1)
+					arrived <- struct{}{}
+					select {
+					case <-release:
+					case <-ctx.Done():
+						return wire.Reply[empty]{}, ctx.Err()
+					}
+					return wire.Reply[empty]{Success: true, Message: "done"}, nil
+				}, handler.WithLockAttribute("food"))}
+			}
+			a := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+			b := start(t, setup{vh: vh, exchanges: []string{"dx_lock"}, prefetch: 1, acrossHosts: true, stateDir: t.TempDir(), handlers: gate()})
+			c := a.caller(false)
+			body := mustJSON(t, lockRequest{Food: "x"})
+			id, reply := c.Send("dx_lock", a.queue(), body, amqp.Publishing{})
+			select {
+			case <-arrived:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the request did not run within 30s")
+			}
+			p := b // the instance that does not run it
+			if strings.Contains(b.logs.String(), `"food":"x"`) {
+				p = a
+			}
+			// The copy p got: the same request, not marked redelivered.
+			ctx := context.Background()
+			got := make(chan result, 1)
+			go func() {
+				in := incoming{exchange: "dx_lock", correlationID: id, replyTo: "amq.rabbitmq.reply-to", body: body, channelAlive: tt.alive}
+				got <- p.c.respond(ctx, ctx, &requestLog{base: &p.c.log, handler: &p.c.handlerLog, exchange: in.exchange, cid: id}, in)
+			}()
+			testutil.WaitFor(t, "the copy waiting for the lease the running instance holds", 30*time.Second, func() bool {
+				return strings.Contains(p.logs.String(), "another consumer instance holds the lock value")
+			})
+			close(release)
+			if r := c.Wait(reply); !r.Success {
+				t.Fatalf("reply = %+v", r)
+			}
+			res := <-got
+			if n := runs.Load(); n != 1 {
+				t.Errorf("%d runs of one request, want 1", n)
+			}
+			// Not run: given back to the queue, or answered from the first
+			// run's outcome (learned from the stream).
+			if !res.requeue && !strings.Contains(string(res.reply), `"done"`) {
+				t.Errorf("the copy's result: requeue %v, reply %s; want it given back, or the first run's reply", res.requeue, res.reply)
+			}
+		})
+	}
+}
