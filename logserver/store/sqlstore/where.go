@@ -39,15 +39,7 @@ func filterWhere(f store.Filter, outcomes bool) *where {
 	case f.CorrelationID != "":
 		w.add("correlation_id = ?", f.CorrelationID)
 	}
-	if f.VirtualHost != "" {
-		w.add("virtual_host_name = ?", f.VirtualHost)
-	}
-	if f.Exchange != "" {
-		w.add("exchange_name = ?", f.Exchange)
-	}
-	if f.Hostname != "" {
-		w.add("hostname = ?", f.Hostname)
-	}
+	w.addGroups(f)
 	if outcomes && len(f.Outcomes) > 0 {
 		marks := make([]string, len(f.Outcomes))
 		for i, o := range f.Outcomes {
@@ -82,6 +74,12 @@ func countable(f store.Filter) bool {
 // countsWhere selects the rpc_counts rows of f's groups.
 func countsWhere(f store.Filter) *where {
 	w := &where{}
+	w.addGroups(f)
+	return w
+}
+
+// addGroups adds the conditions on the columns rpc_counts groups by.
+func (w *where) addGroups(f store.Filter) {
 	if f.VirtualHost != "" {
 		w.add("virtual_host_name = ?", f.VirtualHost)
 	}
@@ -91,5 +89,4 @@ func countsWhere(f store.Filter) *where {
 	if f.Hostname != "" {
 		w.add("hostname = ?", f.Hostname)
 	}
-	return w
 }
