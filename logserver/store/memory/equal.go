@@ -25,14 +25,14 @@ func sameRequest(a, b wire.LogRequest) bool {
 // sameResponse is sameRequest for responses.
 func sameResponse(a, b wire.LogResponse) bool {
 	return a.CorrelationID == b.CorrelationID &&
-		sameString(a.Traceback, b.Traceback) &&
+		samePtr(a.Traceback, b.Traceback) &&
 		sameJSON(a.ResponsePayload, b.ResponsePayload)
 }
 
 // sameProgress is sameRequest for progress updates.
 func sameProgress(a, b wire.LogProgress) bool {
 	return a.CorrelationID == b.CorrelationID && a.Time.Equal(b.Time) && a.State == b.State && a.Message == b.Message &&
-		((a.Percent == nil && b.Percent == nil) || (a.Percent != nil && b.Percent != nil && *a.Percent == *b.Percent)) &&
+		samePtr(a.Percent, b.Percent) &&
 		sameOptionalJSON(a.Data, b.Data)
 }
 
@@ -45,7 +45,8 @@ func sameOptionalJSON(a, b json.RawMessage) bool {
 	return sameJSON(a, b)
 }
 
-func sameString(a, b *string) bool {
+// samePtr says whether two optional values are both absent or equal.
+func samePtr[T comparable](a, b *T) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
@@ -82,6 +83,16 @@ func clone(raw json.RawMessage) json.RawMessage {
 	return append(json.RawMessage(nil), raw...)
 }
 
+// clonePtr copies an optional value, so that the caller's and the stored
+// record never share it.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
 // copyPair returns a deep copy of p, so that callers cannot change what is
 // stored.
 func copyPair(p *store.Pair) store.Pair {
@@ -90,10 +101,7 @@ func copyPair(p *store.Pair) store.Pair {
 	if p.Response != nil {
 		r := *p.Response
 		r.ResponsePayload = clone(r.ResponsePayload)
-		if r.Traceback != nil {
-			tb := *r.Traceback
-			r.Traceback = &tb
-		}
+		r.Traceback = clonePtr(r.Traceback)
 		c.Response = &r
 	}
 	return c

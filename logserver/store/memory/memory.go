@@ -99,10 +99,7 @@ func (s *Store) AddResponse(_ context.Context, r wire.LogResponse) error {
 		return store.ErrConflict
 	}
 	r.ResponsePayload = clone(r.ResponsePayload)
-	if r.Traceback != nil {
-		tb := *r.Traceback
-		r.Traceback = &tb
-	}
+	r.Traceback = clonePtr(r.Traceback)
 	p.Response = &store.Response{LogResponse: r, CreatedAt: s.now().UTC()}
 	p.Outcome = store.OutcomeOf(r.ResponsePayload, r.Traceback)
 	p.Duration = p.Response.CreatedAt.Sub(p.Request.CreatedAt)

@@ -36,10 +36,7 @@ func (s *Store) AddProgress(_ context.Context, p wire.LogProgress) error {
 		}
 	}
 	p.Data = clone(p.Data)
-	if p.Percent != nil {
-		v := *p.Percent
-		p.Percent = &v
-	}
+	p.Percent = clonePtr(p.Percent)
 	s.lastProgress++
 	s.progress[p.CorrelationID] = append(s.progress[p.CorrelationID], &progress{
 		Progress: store.Progress{LogProgress: p, CreatedAt: s.now().UTC()}, seq: s.lastProgress})
@@ -65,10 +62,7 @@ func (s *Store) Progress(_ context.Context, correlationID string) ([]store.Progr
 	for _, p := range ps {
 		c := p.Progress
 		c.Data = clone(c.Data)
-		if c.Percent != nil {
-			v := *c.Percent
-			c.Percent = &v
-		}
+		c.Percent = clonePtr(c.Percent)
 		out = append(out, c)
 	}
 	return out, nil
