@@ -98,30 +98,21 @@ type goField struct {
 
 // fields collects an object schema's properties, with those of its allOf members.
 func (g *goGen) fields(owner string, n *node) ([]goField, error) {
-	var out []goField
-	props, err := n.props()
-	if err != nil {
-		return nil, err
-	}
-	if props != nil {
-		req := n.required()
-		for _, p := range props.keys {
-			pn, _, err := g.r.resolve(props.vals[p])
-			if err != nil {
-				return nil, err
-			}
-			t, err := g.typeOf(props.vals[p], owner+GoName(p))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			f := goField{name: GoName(p), jsonName: p, typ: t, doc: pn.str("description"), optional: !req[p]}
-			if f.optional && !strings.HasPrefix(t, "*") && !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") && t != "any" && t != "json.RawMessage" {
-				f.typ = "*" + t
-			}
-			out = append(out, f)
+	return objectFields(g.r, n, func(p string, schema json.RawMessage, required bool) (goField, error) {
+		pn, _, err := g.r.resolve(schema)
+		if err != nil {
+			return goField{}, err
 		}
-	}
-	return allOfFields(g.r, n, out, func(mn *node) ([]goField, error) { return g.fields(owner, mn) })
+		t, err := g.typeOf(schema, owner+GoName(p))
+		if err != nil {
+			return goField{}, fmt.Errorf("%s: %w", p, err)
+		}
+		f := goField{name: GoName(p), jsonName: p, typ: t, doc: pn.str("description"), optional: !required}
+		if f.optional && !strings.HasPrefix(t, "*") && !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") && t != "any" && t != "json.RawMessage" {
+			f.typ = "*" + t
+		}
+		return f, nil
+	})
 }
 
 func (g *goGen) structType(name, doc string, n *node) error {

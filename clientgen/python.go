@@ -159,22 +159,13 @@ type pyField struct {
 }
 
 func (g *pyGen) fields(owner string, n *node) ([]pyField, error) {
-	var out []pyField
-	props, err := n.props()
-	if err != nil {
-		return nil, err
-	}
-	if props != nil {
-		req := n.required()
-		for _, p := range props.keys {
-			t, err := g.typeOf(props.vals[p], owner+GoName(p))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			out = append(out, pyField{jsonName: p, name: pyIdent(p), typ: t, required: req[p]})
+	return objectFields(g.r, n, func(p string, schema json.RawMessage, required bool) (pyField, error) {
+		t, err := g.typeOf(schema, owner+GoName(p))
+		if err != nil {
+			return pyField{}, fmt.Errorf("%s: %w", p, err)
 		}
-	}
-	return allOfFields(g.r, n, out, func(mn *node) ([]pyField, error) { return g.fields(owner, mn) })
+		return pyField{jsonName: p, name: pyIdent(p), typ: t, required: required}, nil
+	})
 }
 
 func (g *pyGen) class(name, doc string, n *node, request bool) error {

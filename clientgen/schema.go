@@ -199,9 +199,24 @@ func words(name string) []string {
 	return out
 }
 
-// allOfFields appends to out the fields of every schema in n's allOf, as
-// fields finds them (the generators' own recursion).
-func allOfFields[F any](r resolver, n *node, out []F, fields func(*node) ([]F, error)) ([]F, error) {
+// objectFields lists an object schema's fields: its properties in document
+// order, each made by field, then the fields of every schema in its allOf.
+func objectFields[F any](r resolver, n *node, field func(name string, schema json.RawMessage, required bool) (F, error)) ([]F, error) {
+	props, err := n.props()
+	if err != nil {
+		return nil, err
+	}
+	var out []F
+	if props != nil {
+		req := n.required()
+		for _, p := range props.keys {
+			f, err := field(p, props.vals[p], req[p])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+	}
 	var all []json.RawMessage
 	_ = json.Unmarshal(n.vals["allOf"], &all)
 	for _, m := range all {
@@ -209,7 +224,7 @@ func allOfFields[F any](r resolver, n *node, out []F, fields func(*node) ([]F, e
 		if err != nil {
 			return nil, err
 		}
-		more, err := fields(mn)
+		more, err := objectFields(r, mn, field)
 		if err != nil {
 			return nil, err
 		}
