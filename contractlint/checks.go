@@ -22,11 +22,14 @@ func (l *linter) defaults(raw json.RawMessage, assertFormat bool) {
 	}
 	var ptrs []string
 	findDefaults(doc, "", &ptrs)
+	if len(ptrs) == 0 {
+		return
+	}
+	comp, err := compiler(doc, assertFormat)
+	if err != nil {
+		return
+	}
 	for _, ptr := range ptrs {
-		comp, err := compiler(doc, assertFormat)
-		if err != nil {
-			return
-		}
 		sch, err := comp.Compile(schemaURL + "#" + ptr)
 		if err != nil {
 			continue // not a schema location (e.g. inside an example)
