@@ -3,6 +3,7 @@ package contractlint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,19 +39,13 @@ func (l *linter) defaults(raw json.RawMessage, assertFormat bool) {
 		if err := sch.Validate(def); err != nil {
 			msg := "does not match its schema"
 			var ve *jsonschema.ValidationError
-			if ok := asValidation(err, &ve); ok {
+			if errors.As(err, &ve) {
 				ls := leaves(ve)
 				msg += ": " + leafMessage(ls[0])
 			}
 			l.add("/request"+ptr+"/default", "%s", msg)
 		}
 	}
-}
-
-func asValidation(err error, ve **jsonschema.ValidationError) bool {
-	v, ok := err.(*jsonschema.ValidationError)
-	*ve = v
-	return ok
 }
 
 // schemaKeywords hold schemas (objects of schemas, arrays of schemas, or

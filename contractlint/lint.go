@@ -263,7 +263,7 @@ func (l *linter) plainExamples(c *contract.Contract) {
 			continue
 		}
 		var ve *jsonschema.ValidationError
-		if err := sch.Validate(v); err != nil && asValidation(err, &ve) {
+		if err := sch.Validate(v); err != nil && errors.As(err, &ve) {
 			for _, leaf := range leaves(ve) {
 				l.add(base+pointer(leaf.InstanceLocation), "the request does not match the request schema: %s", leafMessage(leaf))
 			}
