@@ -200,7 +200,7 @@ func leafMessage(ve *jsonschema.ValidationError) string {
 func pointer(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
-		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString("/" + escape(p))
 	}
 	return b.String()
 }
