@@ -165,10 +165,6 @@ func writeOrdered(b *strings.Builder, v any, nl, indent string) {
 }
 
 func writeAt(b *strings.Builder, v any, nl, indent, cur string) {
-	sep := ":"
-	if indent != "" {
-		sep = ": "
-	}
 	switch t := v.(type) {
 	case *object:
 		if len(t.keys) == 0 {
@@ -186,10 +182,7 @@ func writeAt(b *strings.Builder, v any, nl, indent, cur string) {
 			b.WriteString(nl + cur + indent)
 			kb, _ := json.Marshal(k)
 			b.Write(kb)
-			b.WriteString(sep)
-			if indent == "" {
-				b.WriteString(" ")
-			}
+			b.WriteString(": ")
 			writeAt(b, t.vals[k], nl, indent, cur+indent)
 		}
 		b.WriteString(nl + cur + "}")
