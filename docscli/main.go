@@ -78,7 +78,7 @@ func (m *app) parse(c *command, args []string) (status int, done bool) {
 		if os.Getenv(manual.FormatEnv) == manual.FormatRoff {
 			return
 		}
-		manual.WriteCommandHelp(m.stderr, page(nil), manual.Command{Name: c.name, Synopsis: c.synopsis, Description: c.description, Flags: c.flags})
+		manual.WriteCommandHelp(m.stderr, page(nil), c.manual())
 	}
 	if err := c.flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
