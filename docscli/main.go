@@ -56,17 +56,19 @@ type app struct {
 	ready          func(string)
 }
 
-func (m *app) fail(format string, a ...any) int {
-	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
-	return ExitFailure
-}
-
+// infof writes one line to stderr; fail and usage write it and return
+// their exit status.
 func (m *app) infof(format string, a ...any) {
 	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
 }
 
+func (m *app) fail(format string, a ...any) int {
+	m.infof(format, a...)
+	return ExitFailure
+}
+
 func (m *app) usage(format string, a ...any) int {
-	fmt.Fprintf(m.stderr, "rabbitmq-consumer-docs: "+format+"\n", a...)
+	m.infof(format, a...)
 	return ExitUsage
 }
 
