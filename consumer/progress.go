@@ -3,7 +3,6 @@ package consumer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -115,22 +114,14 @@ func (c *Consumer) withProgress(ctx context.Context, log *requestLog, in incomin
 }
 
 // publishProgress publishes one progress update to the caller, as the
-// reply goes (see publish), marked with wire.ProgressHeader and
+// reply goes (see publishTo), marked with wire.ProgressHeader and
 // wire.ProgressType, transient.
 func (c *Consumer) publishProgress(in incoming, p wire.Progress) error {
-	s := c.live()
-	if s == nil {
-		return errors.New("not connected")
-	}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	exchange := in.exchange
-	if wire.IsDirectReplyTo(in.replyTo) {
-		exchange = ""
-	}
-	return s.ch.PublishWithContext(context.Background(), exchange, in.replyTo, false, false, amqp.Publishing{
+	return c.publishTo(in.exchange, in.replyTo, amqp.Publishing{
 		ContentType:   wire.ContentType,
 		CorrelationId: in.correlationID,
 		Type:          wire.ProgressType,

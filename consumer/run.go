@@ -284,20 +284,27 @@ func (c *Consumer) settle(s *session, d amqp.Delivery, log *requestLog, res resu
 // request to survive a broker restart (into a durable reply queue) gets a
 // reply that survives one too.
 func (c *Consumer) publish(d amqp.Delivery, reply []byte) error {
-	s := c.live()
-	if s == nil {
-		return errors.New("not connected")
-	}
-	exchange := d.Exchange
-	if wire.IsDirectReplyTo(d.ReplyTo) {
-		exchange = ""
-	}
-	return s.ch.PublishWithContext(context.Background(), exchange, d.ReplyTo, false, false, amqp.Publishing{
+	return c.publishTo(d.Exchange, d.ReplyTo, amqp.Publishing{
 		ContentType:   wire.ContentType,
 		CorrelationId: d.CorrelationId,
 		DeliveryMode:  replyDeliveryMode(d.DeliveryMode),
 		Body:          reply,
 	})
+}
+
+// publishTo publishes p to the caller of a request that came through
+// exchange with reply_to replyTo, on the live session: to exchange with
+// routing key replyTo, or through the default exchange for direct
+// reply-to.
+func (c *Consumer) publishTo(exchange, replyTo string, p amqp.Publishing) error {
+	s := c.live()
+	if s == nil {
+		return errors.New("not connected")
+	}
+	if wire.IsDirectReplyTo(replyTo) {
+		exchange = ""
+	}
+	return s.ch.PublishWithContext(context.Background(), exchange, replyTo, false, false, p)
 }
 
 // replyDeliveryMode is the delivery mode of the reply to a request
