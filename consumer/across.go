@@ -144,25 +144,55 @@ func (c *Consumer) answeredElsewhere(stopping context.Context, log *requestLog, 
 // holds, from the outcome another instance published to the outcomes
 // stream, if any: it reads the stream up to a marker of its own first, so
 // that every outcome confirmed before is known. While the consumer
-// reconnects it waits for the new connection, streamPublishTimeout at
-// most, or until ctx ends.
+// reconnects it waits for the new connection (see onStream).
 func (c *Consumer) recall(ctx context.Context, in incoming) ([]byte, bool, error) {
+	err := c.onStream(ctx, "read the outcomes stream: not connected", func(s *session) error {
+		return s.stream.sync(ctx, s.dead)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body))
+	return reply, ok, nil
+}
+
+// shareOutcome publishes a finished outcome to the outcomes stream and
+// waits for the broker's confirmation, so that the request, if delivered
+// again to any instance, is answered from it. While the consumer is
+// reconnecting it waits for the new connection (see onStream), holding the
+// run's locks, so that a copy of the request delivered to another instance
+// waits too.
+func (c *Consumer) shareOutcome(stopping context.Context, log *requestLog, key string, reply []byte) {
+	if key == "" || reply == nil {
+		return
+	}
+	err := c.onStream(stopping, "not connected", func(s *session) error {
+		return s.stream.publishOutcome(context.Background(), key, reply)
+	})
+	if err != nil {
+		log.Warn().Err(err).Msg("the outcome is not in the outcomes stream; were the request delivered again to another instance, it would run again")
+	}
+}
+
+// onStream calls do with the live session once it has an outcomes stream,
+// and returns its error: nil, or do's error on a connection still alive.
+// When there is no such session, or do failed because the connection was
+// lost, it tries again after a short delay, while the consumer reconnects,
+// for streamPublishTimeout at most, or until ctx ends; it then returns the
+// last error (notConnected when there was no session).
+func (c *Consumer) onStream(ctx context.Context, notConnected string, do func(s *session) error) error {
 	give := time.Now().Add(streamPublishTimeout)
 	for n := 1; ; n++ {
 		var err error
 		if s := c.live(); s != nil && s.stream != nil {
-			if err = s.stream.sync(ctx, s.dead); err == nil {
-				reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body))
-				return reply, ok, nil
-			}
-			if s.alive() {
-				return nil, false, err
+			if err = do(s); err == nil || s.alive() {
+				return err
 			}
 		} else {
-			err = errors.New("read the outcomes stream: not connected")
+			err = errors.New(notConnected)
 		}
 		if ctx.Err() != nil || time.Now().After(give) {
-			return nil, false, err
+			return err
 		}
 		t := time.NewTimer(leaseDelay(n))
 		select {
@@ -170,42 +200,6 @@ func (c *Consumer) recall(ctx context.Context, in incoming) ([]byte, bool, error
 		case <-ctx.Done():
 			t.Stop()
 		}
-	}
-}
-
-// shareOutcome publishes a finished outcome to the outcomes stream and
-// waits for the broker's confirmation, so that the request, if delivered
-// again to any instance, is answered from it. While the consumer is
-// reconnecting it waits for the new connection (holding the run's locks,
-// so that a copy of the request delivered to another instance waits too),
-// for streamPublishTimeout at most, or until the consumer stops.
-func (c *Consumer) shareOutcome(stopping context.Context, log *requestLog, key string, reply []byte) {
-	if key == "" || reply == nil {
-		return
-	}
-	give := time.Now().Add(streamPublishTimeout)
-	var err error
-	for n := 1; ; n++ {
-		s := c.live()
-		if s != nil && s.stream != nil {
-			if err = s.stream.publishOutcome(context.Background(), key, reply); err == nil || s.alive() {
-				break // published, or refused on a live connection
-			}
-		} else {
-			err = errors.New("not connected")
-		}
-		if stopping.Err() != nil || time.Now().After(give) {
-			break
-		}
-		t := time.NewTimer(leaseDelay(n))
-		select {
-		case <-t.C:
-		case <-stopping.Done():
-			t.Stop()
-		}
-	}
-	if err != nil {
-		log.Warn().Err(err).Msg("the outcome is not in the outcomes stream; were the request delivered again to another instance, it would run again")
 	}
 }
 
