@@ -97,7 +97,7 @@ func (c *Consumer) process(stopping, abort context.Context, log *requestLog, in 
 			jr.requestOnce()
 		}
 	}
-	c.record(log, in, req, a, time.Since(start))
+	c.record(log, in, jr.secrets, a, time.Since(start))
 	return result{reply: a.reply, outcome: outcomeOf(len(req.errs) > 0, a.traceback != "", a.reply)}
 }
 
@@ -163,10 +163,9 @@ func (c *Consumer) check(rt *route, in *incoming) checked {
 }
 
 // record logs and journals the answer of a request, its decrypted values
-// masked.
-func (c *Consumer) record(log *requestLog, in incoming, req checked, a answer, took time.Duration) {
+// (secrets) masked.
+func (c *Consumer) record(log *requestLog, in incoming, secrets []string, a answer, took time.Duration) {
 	traceback := a.traceback
-	secrets := secretsOf(req.obj, req.fields)
 	shown := maskSecrets(a.reply, secrets)
 	for _, s := range secrets {
 		traceback = strings.ReplaceAll(traceback, s, Mask)
