@@ -115,7 +115,7 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 // has given it back to the queue, and its copy is answered wherever it
 // goes, from the outcome of a run that finished or by running it.
 func (c *Consumer) answeredElsewhere(stopping context.Context, log *requestLog, in incoming, contended bool) (answer, bool) {
-	if reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body)); ok {
+	if reply, ok := c.outcomes.learnedFor(in.key); ok {
 		log.Info().Bool("redelivered", in.redelivered).Msg("request run by another consumer instance while it waited here: answering from the outcome another consumer instance recorded, not running the handler again")
 		return answer{fate: recalled, reply: reply}, true
 	}
@@ -152,7 +152,7 @@ func (c *Consumer) recall(ctx context.Context, in incoming) ([]byte, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	reply, ok := c.outcomes.learnedFor(outcomeKey(in.exchange, in.correlationID, in.body))
+	reply, ok := c.outcomes.learnedFor(in.key)
 	return reply, ok, nil
 }
 

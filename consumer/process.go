@@ -35,8 +35,10 @@ type incoming struct {
 	// channel the request came on is still open: when it is not, the
 	// broker has given the request back to the queue.
 	channelAlive func() bool
-	body         []byte
-	callBody     []byte // the request as the handler gets it: decrypted, defaults applied
+	// key is the request's outcome key (see outcomeKey), set by respond.
+	key      string
+	body     []byte
+	callBody []byte // the request as the handler gets it: decrypted, defaults applied
 }
 
 // result is what the pipeline decided for one delivery.

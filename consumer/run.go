@@ -205,6 +205,7 @@ func (c *Consumer) respond(stopping, abort context.Context, log *requestLog, in 
 		in.deadline = time.Time{}
 	}
 	key := outcomeKey(in.exchange, in.correlationID, in.body)
+	in.key = key // for the run's look-ups in the outcomes learned (across.go)
 	o, first := c.outcomes.begin(key)
 	if !first {
 		log.Info().Bool("redelivered", in.redelivered).Msg("request delivered again: answering from its first run, not running the handler again")
