@@ -126,9 +126,7 @@ func (c *Consumer) overDeliveryLimit(d amqp.Delivery, log *requestLog) bool {
 		ev = ev.AnErr("reply_error", replyErr)
 	}
 	ev.Msg("request over its delivery limit (did its handler crash the consumer each time?): dead-lettered, not run again")
-	payload := json.RawMessage(journalPayload(d.Body))
-	c.journal(logship.Record{Kind: logship.KindRequest, CorrelationID: d.CorrelationId, RequestPayload: payload,
-		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username, Hostname: c.hostname, ExchangeName: d.Exchange})
+	c.journal(c.requestRecord(d.Exchange, d.CorrelationId, journalPayload(d.Body)))
 	// The reply the caller got, or would have got: a log server takes only
 	// an object as a response payload.
 	c.journal(logship.Record{Kind: logship.KindResponse, CorrelationID: d.CorrelationId, ResponsePayload: reply, Traceback: &traceback})

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -34,11 +35,19 @@ type runJournal struct {
 
 // newRunJournal prepares the journal of one run of a request.
 func (c *Consumer) newRunJournal(in incoming, req checked) *runJournal {
-	return &runJournal{c: c, secrets: secretsOf(req.obj, req.fields), request: logship.Record{
-		Kind: logship.KindRequest, CorrelationID: in.correlationID, RequestPayload: req.payload,
+	request := c.requestRecord(in.exchange, in.correlationID, req.payload)
+	request.Repeat = in.redelivered || in.attempt > 1
+	return &runJournal{c: c, secrets: secretsOf(req.obj, req.fields), request: request}
+}
+
+// requestRecord is the log server's record of a request that came through
+// exchange, payload as journaled.
+func (c *Consumer) requestRecord(exchange, correlationID string, payload json.RawMessage) logship.Record {
+	return logship.Record{
+		Kind: logship.KindRequest, CorrelationID: correlationID, RequestPayload: payload,
 		VirtualHostName: c.vh.Name, QueueName: c.vh.Queue, RabbitMQUsername: c.cfg.Server.Username,
-		Hostname: c.hostname, ExchangeName: in.exchange, Repeat: in.redelivered || in.attempt > 1,
-	}}
+		Hostname: c.hostname, ExchangeName: exchange,
+	}
 }
 
 // requestOnce journals the request record unless this run did already.
