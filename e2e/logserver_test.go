@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -25,6 +24,7 @@ type logServer struct {
 	t        *testing.T
 	cfg      string
 	addr     string
+	token    string
 	password string
 	proc     *proc
 }
@@ -33,13 +33,8 @@ type logServer struct {
 // started).
 func newLogServer(t *testing.T, dir, token string) *logServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	ls := &logServer{t: t, cfg: filepath.Join(dir, "log-server.yml"), addr: addr, password: "gui-pa55"}
+	addr := freeAddr(t)
+	ls := &logServer{t: t, cfg: filepath.Join(dir, "log-server.yml"), addr: addr, token: token, password: "gui-pa55"}
 	write(t, filepath.Join(dir, "api_token"), token+"\n", 0o600)
 	write(t, filepath.Join(dir, "gui_password"), ls.password+"\n", 0o600)
 	write(t, ls.cfg, fmt.Sprintf("listen: %s\ndatabase: %s\napi_token_file: %s\ngui_password_file: %s\n",
@@ -47,8 +42,15 @@ func newLogServer(t *testing.T, dir, token string) *logServer {
 	return ls
 }
 
-// baseURL is the consumers' log_server.base_url.
-func (ls *logServer) baseURL() string { return "http://" + ls.addr + "/api/v1/" }
+// shipTo makes the world's consumer spool its records for ls, in
+// <dir>/spool, which it returns.
+func (w *world) shipTo(ls *logServer) string {
+	w.t.Helper()
+	spool := filepath.Join(w.dir, "spool")
+	cfg := strings.Replace(mustRead(w.t, w.cfgPath), "virtual_hosts:", fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: 'http://%s/api/v1/', api_token: %s}\nvirtual_hosts:", spool, ls.addr, ls.token), 1)
+	write(w.t, w.cfgPath, cfg, 0o644)
+	return spool
+}
 
 // start runs the server and waits until it says READY=1, checking that it
 // serves by then.
@@ -117,9 +119,7 @@ func TestLogServerEndToEnd(t *testing.T) {
 	const calls = 1000
 	w := newWorld(t, 20)
 	ls := newLogServer(t, t.TempDir(), "e2e-t0ken")
-	spool := filepath.Join(w.dir, "spool")
-	cfg := strings.Replace(mustRead(t, w.cfgPath), "virtual_hosts:", fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: '%s', api_token: e2e-t0ken}\nvirtual_hosts:", spool, ls.baseURL()), 1)
-	write(t, w.cfgPath, cfg, 0o644)
+	spool := w.shipTo(ls)
 	ls.start()
 	p := w.start()
 	p.waitLog(t, `"message":"consuming"`)

@@ -59,7 +59,7 @@ func TestPrometheusScrapesAConsumerUnderLoad(t *testing.T) {
 	w.withMetrics(addr, logs.BaseURL(), shipAddr)
 	p := w.start()
 	p.waitLog(t, `"message":"consuming"`)
-	startBin(t, logshipBin, []string{"--config-file-path", w.cfgPath, "--poll", "20ms"})
+	startShipProc(t, w.cfgPath)
 	prom := startPrometheus(t, []string{addr, shipAddr}, "")
 	vh := w.vh.Name
 	testutil.WaitFor(t, "prometheus to scrape both", 30*time.Second, func() bool {

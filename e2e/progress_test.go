@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,9 +43,8 @@ func TestProgressAtLogServer(t *testing.T) {
 	write(t, filepath.Join(w.handlers, "dx_progress", "handler"), strings.Replace(progressHandler, "GATE", gate, 1), 0o755)
 	write(t, filepath.Join(w.handlers, "dx_progress", "contract.json"), `{"description":"reports progress","timeout_seconds":120,"request":{"type":"object"},"response":{"type":"object"}}`, 0o644)
 	ls := newLogServer(t, t.TempDir(), "e2e-t0ken")
-	spool := filepath.Join(w.dir, "spool")
-	cfg := strings.Replace(mustRead(t, w.cfgPath), "virtual_hosts:", fmt.Sprintf("spool_directory: %s\nlog_server: {base_url: '%s', api_token: e2e-t0ken}\nvirtual_hosts:", spool, ls.baseURL()), 1)
-	cfg = strings.Replace(cfg, "      dx_record: {type: direct}\n", "      dx_record: {type: direct}\n      dx_progress: {type: direct}\n", 1)
+	w.shipTo(ls)
+	cfg := strings.Replace(mustRead(t, w.cfgPath), "      dx_record: {type: direct}\n", "      dx_record: {type: direct}\n      dx_progress: {type: direct}\n", 1)
 	write(t, w.cfgPath, cfg, 0o644)
 	ls.start()
 	p := w.start()
