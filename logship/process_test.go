@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,19 +86,13 @@ func (p *shipperProcess) wait(t testing.TB) int {
 	}
 }
 
-// peakRSS is the process's peak resident set, in KiB.
+// peakRSS is the process's peak resident set, in KiB; -1 when unknown.
 func (p *shipperProcess) peakRSS() int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	kb, err := testutil.ProcStatus(p.cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
-	}
-	return -1
+	return kb
 }
 
 func backlog(t testing.TB, root string, pairs int) {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,37 +61,24 @@ func (p *process) stop(b *testing.B) {
 	}
 }
 
-// peakRSS is the process's peak resident set (VmHWM), in MB.
+// peakRSS is the process's peak resident set (VmHWM), in MB; -1 when
+// unknown.
 func (p *process) peakRSS() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	kb, err := testutil.ProcStatus(p.cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return float64(n) / 1024
-		}
-	}
-	return -1
+	return float64(kb) / 1024
 }
 
-// cpuSeconds is the CPU time (user and system) the process used so far.
+// cpuSeconds is the CPU time (user and system) the process used so far;
+// -1 when unknown.
 func (p *process) cpuSeconds() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	ticks, err := testutil.CPUTicks(p.cmd.Process.Pid)
 	if err != nil {
 		return -1
 	}
-	// The fields after the command name, which ends at the last ')':
-	// utime and stime are the 12th and 13th, in clock ticks (100 a second
-	// on Linux).
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return -1
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (u + st) / 100
+	return float64(ticks) / 100
 }
 
 // server is a log server on a free loopback port.
