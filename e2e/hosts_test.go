@@ -19,6 +19,7 @@ import (
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/client"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testbroker"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 )
 
 // runRecorder is a one-shot handler that appends a line when it starts
@@ -335,32 +336,33 @@ func (w *hostsWorld) outcomeIDs(i int, ids []string) (map[string]int, int) {
 
 // deadLetter waits for a message with correlation id id in the queue's
 // dead-letter queue and returns how it died.
-func (w *hostsWorld) deadLetter(i int, id string) (amqp.Delivery, error) {
+func (w *hostsWorld) deadLetter(i int, id string) amqp.Delivery {
+	w.t.Helper()
 	conn, err := amqp.Dial(w.nodes[i].URL())
 	if err != nil {
-		return amqp.Delivery{}, err
+		w.t.Fatal(err)
 	}
 	defer func() { _ = conn.Close() }()
 	ch, err := conn.Channel()
 	if err != nil {
-		return amqp.Delivery{}, err
+		w.t.Fatal(err)
 	}
 	dead := w.queue + config.DeadLetterSuffix
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var found amqp.Delivery
+	testutil.WaitFor(w.t, "message "+id+" in "+dead, 30*time.Second, func() bool {
 		d, ok, err := ch.Get(dead, false)
 		if err != nil {
-			return d, fmt.Errorf("get from %s: %w", dead, err)
+			w.t.Fatalf("get from %s: %v", dead, err)
 		}
-		if ok && d.CorrelationId == id {
-			return d, nil
+		if !ok {
+			return false
 		}
-		if ok {
+		if d.CorrelationId != id {
 			_ = d.Nack(false, true)
+			return false
 		}
-		if time.Now().After(deadline) {
-			return d, fmt.Errorf("no message %s in %s within 30s", id, dead)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the queue, with a deadline
-	}
+		found = d
+		return true
+	})
+	return found
 }
