@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"runtime"
 	"sync"
 )
 
@@ -22,7 +23,11 @@ func newLockTable() *lockTable {
 }
 
 // lock takes the lock for key, waiting until it is free or ctx is done.
-// It returns the function that releases it.
+// It returns the function that releases it. A release that another
+// request waits for yields to it (runtime.Gosched): requests serialised by
+// one lock then follow each other at once, the next one started before
+// the previous one's reply and acknowledgement go out, as those need not
+// hold anyone up.
 func (t *lockTable) lock(ctx context.Context, key string) (func(), error) {
 	t.mu.Lock()
 	e := t.m[key]
@@ -37,7 +42,9 @@ func (t *lockTable) lock(ctx context.Context, key string) (func(), error) {
 	case e.ch <- struct{}{}:
 		return func() {
 			<-e.ch
-			t.release(key, e)
+			if t.release(key, e) {
+				runtime.Gosched()
+			}
 		}, nil
 	case <-ctx.Done():
 		t.release(key, e)
@@ -45,13 +52,16 @@ func (t *lockTable) lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-func (t *lockTable) release(key string, e *lockEntry) {
+// release drops a reference to key's entry; waited reports whether
+// others still hold or wait for it.
+func (t *lockTable) release(key string, e *lockEntry) (waited bool) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	e.refs--
 	if e.refs == 0 {
 		delete(t.m, key)
 	}
-	t.mu.Unlock()
+	return e.refs > 0
 }
 
 // size is the number of keys held or waited for.
