@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -162,4 +165,68 @@ func TestSIGHUPReplacesPersistentHandlers(t *testing.T) {
 			t.Errorf("persistent process %d outlived the consumer's SIGTERM", pid)
 		}
 	}
+}
+
+// TestThreadsOfARelayingConsumer: a consumer whose handlers all run in
+// persistent processes runs its Go code on a quarter of the CPUs, at least
+// one (as its metrics show), and says so; GOMAXPROCS in its environment
+// chooses otherwise, and a consumer with a one-shot handler keeps every
+// CPU.
+func TestThreadsOfARelayingConsumer(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0) // what the consumer's runtime chooses on its own, too
+	relaying := max(procs/4, 1)
+	tests := []struct {
+		name    string
+		oneShot bool   // keep the world's one-shot handler dx_record
+		env     string // GOMAXPROCS in the consumer's environment (empty: unset)
+		want    int
+		said    bool
+	}{
+		{"persistent handlers only", false, "GOMAXPROCS=", relaying, relaying < procs},
+		{"the operator's GOMAXPROCS", false, "GOMAXPROCS=3", 3, false},
+		{"with a one-shot handler", true, "GOMAXPROCS=", procs, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, 3)
+			work := w.addPersistent()
+			addr := freeAddr(t)
+			cfg := strings.Replace(mustRead(t, w.cfgPath), "    exchanges:\n", "    metrics_listen: "+addr+"\n    exchanges:\n", 1)
+			if !tt.oneShot {
+				cfg = strings.Replace(cfg, "      dx_record: {type: direct}\n", "", 1)
+			}
+			write(t, w.cfgPath, cfg, 0o644)
+			p := w.start("WORKDIR="+work, tt.env)
+			p.waitLog(t, `"message":"consuming"`)
+			said := strings.Contains(p.stderr.String(), `"gomaxprocs":`)
+			if said != tt.said {
+				t.Errorf("says how many threads it runs Go code on: %v, want %v", said, tt.said)
+			}
+			if got := gomaxprocsOf(t, addr); got != tt.want {
+				t.Errorf("go_sched_gomaxprocs_threads = %d, want %d (%d CPUs)", got, tt.want, procs)
+			}
+		})
+	}
+}
+
+// gomaxprocsOf reads go_sched_gomaxprocs_threads from a consumer's metrics.
+func gomaxprocsOf(t *testing.T, addr string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(page), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_sched_gomaxprocs_threads "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("go_sched_gomaxprocs_threads %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no go_sched_gomaxprocs_threads in the metrics of %s", addr)
+	return 0
 }

@@ -129,6 +129,8 @@ func run(args []string, handlers map[string]handler.Handler, stderr io.Writer) i
 		return ExitOK
 	}
 
+	limitThreads(c.RelaysOnly(), log)
+
 	if err := obs.serve(); err != nil {
 		c.Close()
 		log.Error().Msg("cannot serve metrics: " + err.Error())
