@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,10 +43,11 @@ type Pool struct {
 	growAfter time.Duration
 	obs       Observer // told of processes started, ended, restarted
 
-	idle  chan *persistentProc // processes waiting for a request
-	slots chan struct{}        // a token per process alive or starting: at most max
-	wake  chan struct{}        // tells the keeper to check for a warm process
-	procs sync.WaitGroup       // processes started and not yet swept
+	idle    chan *persistentProc // processes waiting for a request
+	waiting atomic.Int32         // requests waiting for an idle process
+	slots   chan struct{}        // a token per process alive or starting: at most max
+	wake    chan struct{}        // tells the keeper to check for a warm process
+	procs   sync.WaitGroup       // processes started and not yet swept
 
 	ctx    context.Context // ends when the pool is closed
 	cancel context.CancelFunc
@@ -135,18 +138,21 @@ func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 		select {
 		case p = <-pl.idle:
 		default:
+			pl.waiting.Add(1)
 			var err error
-			if p, err = pl.waitIdle(ctx); err != nil {
-				return nil, err
-			}
-			if p == nil {
+			if p, err = pl.waitIdle(ctx); err == nil && p == nil {
 				select {
 				case p = <-pl.idle:
 				case pl.slots <- struct{}{}:
+					pl.waiting.Add(-1)
 					return pl.start(ctx)
 				case <-ctx.Done():
-					return nil, errNoneFree(ctx)
+					err = errNoneFree(ctx)
 				}
+			}
+			pl.waiting.Add(-1)
+			if err != nil {
+				return nil, err
 			}
 		}
 		if pl.usable(p) {
@@ -262,8 +268,13 @@ func (pl *Pool) release(p *persistentProc) {
 		pl.idle <- p // never blocks: a slot per process
 	}
 	pl.mu.Unlock()
-	if recycle {
+	switch {
+	case recycle:
 		go pl.retire(p)
+	case pl.waiting.Load() > 0:
+		// A request waits for a process: it runs first, so that the
+		// process goes on serving while this request is answered.
+		runtime.Gosched()
 	}
 }
 
