@@ -151,27 +151,3 @@ func TestReply(t *testing.T) {
 		t.Error("Reply with data that is not JSON: no error")
 	}
 }
-
-// TestPollable: stdin read through the poller reads what a pipe holds and
-// its end.
-func TestPollable(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	in := pollable(r)
-	go func() {
-		_, _ = io.WriteString(w, "line\n")
-		_ = w.Close()
-	}()
-	got, err := io.ReadAll(in)
-	if err != nil || string(got) != "line\n" {
-		t.Errorf("read %q, %v; want %q", got, err, "line\n")
-	}
-	f, ok := in.(*os.File)
-	if !ok || f == r {
-		t.Fatalf("pollable gave %T, not a duplicate descriptor", in)
-	}
-	_ = f.Close()
-}
