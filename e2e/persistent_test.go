@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,44 +167,44 @@ func TestSIGHUPReplacesPersistentHandlers(t *testing.T) {
 }
 
 // TestThreadsOfARelayingConsumer: a consumer whose handlers all run in
-// persistent processes runs its Go code on a quarter of the CPUs, at least
-// one (as its metrics show), and says so; GOMAXPROCS in its environment
-// chooses otherwise, and a consumer with a one-shot handler keeps every
-// CPU.
+// persistent processes runs its Go code on a quarter of the threads the Go
+// runtime would choose (the CPUs, or the cgroup's limit), at least one (as
+// its metrics show), and says so; GOMAXPROCS in its environment chooses
+// otherwise, and a consumer with a one-shot handler keeps the runtime's
+// choice, which the test learns from it.
 func TestThreadsOfARelayingConsumer(t *testing.T) {
-	procs := runtime.GOMAXPROCS(0) // what the consumer's runtime chooses on its own, too
-	relaying := max(procs/4, 1)
-	tests := []struct {
-		name    string
-		oneShot bool   // keep the world's one-shot handler dx_record
-		env     string // GOMAXPROCS in the consumer's environment (empty: unset)
-		want    int
-		said    bool
-	}{
-		{"persistent handlers only", false, "GOMAXPROCS=", relaying, relaying < procs},
-		{"the operator's GOMAXPROCS", false, "GOMAXPROCS=3", 3, false},
-		{"with a one-shot handler", true, "GOMAXPROCS=", procs, false},
+	// run starts a consumer of a persistent handler, with the world's
+	// one-shot handler too when oneShot, GOMAXPROCS set to gomaxprocs
+	// (empty: unset); it returns its GOMAXPROCS and whether it said it
+	// chose one.
+	run := func(oneShot bool, gomaxprocs string) (threads int, said bool) {
+		w := newWorld(t, 3)
+		work := w.addPersistent()
+		addr := freeAddr(t)
+		cfg := strings.Replace(mustRead(t, w.cfgPath), "    exchanges:\n", "    metrics_listen: "+addr+"\n    exchanges:\n", 1)
+		if !oneShot {
+			cfg = strings.Replace(cfg, "      dx_record: {type: direct}\n", "", 1)
+		}
+		write(t, w.cfgPath, cfg, 0o644)
+		p := w.start("WORKDIR="+work, "GOMAXPROCS="+gomaxprocs)
+		p.waitLog(t, `"message":"consuming"`)
+		threads = gomaxprocsOf(t, addr)
+		p.signal(t, syscall.SIGTERM)
+		if code, _ := p.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("exit status %d after SIGTERM", code)
+		}
+		return threads, strings.Contains(p.stderr.String(), `"gomaxprocs":`)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t, 3)
-			work := w.addPersistent()
-			addr := freeAddr(t)
-			cfg := strings.Replace(mustRead(t, w.cfgPath), "    exchanges:\n", "    metrics_listen: "+addr+"\n    exchanges:\n", 1)
-			if !tt.oneShot {
-				cfg = strings.Replace(cfg, "      dx_record: {type: direct}\n", "", 1)
-			}
-			write(t, w.cfgPath, cfg, 0o644)
-			p := w.start("WORKDIR="+work, tt.env)
-			p.waitLog(t, `"message":"consuming"`)
-			said := strings.Contains(p.stderr.String(), `"gomaxprocs":`)
-			if said != tt.said {
-				t.Errorf("says how many threads it runs Go code on: %v, want %v", said, tt.said)
-			}
-			if got := gomaxprocsOf(t, addr); got != tt.want {
-				t.Errorf("go_sched_gomaxprocs_threads = %d, want %d (%d CPUs)", got, tt.want, procs)
-			}
-		})
+	procs, said := run(true, "")
+	if said {
+		t.Errorf("with a one-shot handler: says it chose its threads (%d)", procs)
+	}
+	want := max(procs/4, 1)
+	if threads, said := run(false, ""); threads != want || said != (want < procs) {
+		t.Errorf("persistent handlers only: go_sched_gomaxprocs_threads = %d, said %v; want %d, said %v (the runtime's choice: %d)", threads, said, want, want < procs, procs)
+	}
+	if threads, said := run(false, "3"); threads != 3 || said {
+		t.Errorf("GOMAXPROCS=3: go_sched_gomaxprocs_threads = %d, said %v; want 3, said false", threads, said)
 	}
 }
 

@@ -25,10 +25,9 @@ type Handler func(ctx context.Context, r Request) (wire.Response, error)
 // the handler on os.Stderr, until stdin ends (the consumer's way of ending
 // a process: Serve then returns nil). It waits for requests in a blocking
 // read of stdin: a busy process is woken straight by the kernel, and its
-// runtime neither polls nor spins an idle thread between requests
-// (measured with the benchmark's compiled echo at 64 callers: 19 µs of
-// handler CPU per call, 30 through the runtime's poller); an idle process
-// costs nothing measurable.
+// runtime neither polls nor spins an idle thread between requests, which
+// costs less CPU per request than the runtime's poller
+// (docs/benchmarks.md); an idle process costs nothing measurable.
 func Serve(ctx context.Context, h Handler) error {
 	return ServeIO(ctx, os.Stdin, os.Stdout, os.Stderr, h)
 }

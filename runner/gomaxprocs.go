@@ -3,6 +3,7 @@ package runner
 import (
 	"os"
 	"runtime"
+	"strconv"
 
 	"github.com/rs/zerolog"
 )
@@ -11,25 +12,26 @@ import (
 // threads run the Go code of a consumer that only relays requests to
 // persistent handler processes.
 //
-// Such a consumer needs little CPU of its own (about 0.1 ms per request),
-// and its handler processes and the broker, often on the same host, need
-// the rest. With as many threads as CPUs, the Go scheduler wakes an idle
-// thread on another CPU at each hand-over between goroutines (delivery,
-// worker, pipe, socket), and parks it again: measured with a persistent
-// Python echo on 2 CPUs, one thread instead of two cut the consumer's CPU
-// time per request by a fifth (docs/benchmarks.md). With a Go handler, the
-// handler's own code runs in the consumer, and with one-shot handlers the
-// consumer starts a process per request: both keep every CPU (one thread
-// halved the throughput of one-shot handlers).
+// Such a consumer needs little CPU of its own, and its handler processes
+// and the broker, often on the same host, need the rest. With as many
+// threads as CPUs, the Go scheduler wakes an idle thread on another CPU
+// at each hand-over between goroutines (delivery, worker, pipe, socket)
+// and parks it again, at a cost in CPU per request that one thread avoids
+// (docs/benchmarks.md). With a Go handler, the handler's own code runs in
+// the consumer, and with one-shot handlers the consumer starts a process
+// per request: both keep every CPU, as one thread cuts one-shot handlers'
+// throughput.
 const relayCPUShare = 4
 
 // relayThreads is the GOMAXPROCS a consumer gets, given whether it only
 // relays requests to persistent handler processes (see
-// consumer.Consumer.RelaysOnly), the environment's GOMAXPROCS (env; set by
-// an operator, it wins) and the Go runtime's own choice (procs: the CPUs,
-// or the cgroup's CPU limit). 0 leaves the runtime's choice.
+// consumer.Consumer.RelaysOnly), the environment's GOMAXPROCS (env: a
+// number above 0, which the runtime took, is the operator's choice and
+// wins; the runtime ignores any other) and the Go runtime's own choice
+// (procs: the CPUs, or the cgroup's CPU limit). 0 leaves the runtime's
+// choice.
 func relayThreads(relaysOnly bool, env string, procs int) int {
-	if !relaysOnly || env != "" {
+	if n, err := strconv.Atoi(env); !relaysOnly || (err == nil && n > 0) {
 		return 0
 	}
 	n := max(procs/relayCPUShare, 1)

@@ -18,6 +18,8 @@ func TestRelayThreads(t *testing.T) {
 		{"relaying on 64 CPUs: a quarter", true, "", 64, 16},
 		{"the operator's GOMAXPROCS wins", true, "2", 2, 0},
 		{"the operator's GOMAXPROCS wins, even without relaying", false, "1", 8, 0},
+		{"a GOMAXPROCS the runtime ignores: 0", true, "0", 8, 2},
+		{"a GOMAXPROCS the runtime ignores: not a number", true, "all", 8, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
