@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logserver/api"
@@ -102,15 +100,7 @@ func TestProgressShippedToLogServer(t *testing.T) {
 	for i := 0; i < n; i++ {
 		withProgress(t, s, i)
 	}
-	sh := logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.URL + logserver.APIBase + "/", Token: token, Logger: zerolog.Nop(),
-		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, SetAsideTries: setAsideTries, SetAsideAfter: setAsideAfter})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sh.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	sh := startShipperTo(t, root, srv.URL+logserver.APIBase+"/", token).sh
 	testutil.WaitFor(t, "every record shipped", 60*time.Second, func() bool { return sh.Stats().Shipped == n*(2+progressSteps) })
 	if got := sh.Stats(); got.SetAside != 0 || got.ProgressSkipped != 0 {
 		t.Errorf("stats = %+v; want nothing set aside or skipped", got)

@@ -66,8 +66,15 @@ type shipRun struct {
 
 func startShipper(t *testing.T, root string, srv *logservertest.Server) *shipRun {
 	t.Helper()
+	return startShipperTo(t, root, srv.BaseURL(), srv.Token())
+}
+
+// startShipperTo runs a shipper of root posting to the log server at
+// baseURL, stopped when the test ends.
+func startShipperTo(t *testing.T, root, baseURL, token string) *shipRun {
+	t.Helper()
 	r := &shipRun{done: make(chan error, 1), logs: &testutil.SyncBuffer{}}
-	r.sh = logship.NewShipper(root, logship.ShipperOptions{BaseURL: srv.BaseURL(), Token: srv.Token(), Logger: zerolog.New(r.logs),
+	r.sh = logship.NewShipper(root, logship.ShipperOptions{BaseURL: baseURL, Token: token, Logger: zerolog.New(r.logs),
 		Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, SetAsideTries: setAsideTries, SetAsideAfter: setAsideAfter})
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
