@@ -14,37 +14,31 @@ import (
 
 // PostRequests is POST /rpc-requests: stores a wire.LogRequest.
 func PostRequests(st store.Store, opts Options) http.Handler {
-	return post(opts, requestFields, "", func(ctx context.Context, body []byte) error {
-		var r wire.LogRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			return err
-		}
-		return st.AddRequest(ctx, r)
-	})
+	return post(opts, requestFields, "", decodeInto(st.AddRequest))
 }
 
 // PostResponses is POST /rpc-responses: stores a wire.LogResponse.
 func PostResponses(st store.Store, opts Options) http.Handler {
 	// The reference's words.
-	return post(opts, responseFields, "No RPC response with correlation ID ", func(ctx context.Context, body []byte) error {
-		var r wire.LogResponse
-		if err := json.Unmarshal(body, &r); err != nil {
-			return err
-		}
-		return st.AddResponse(ctx, r)
-	})
+	return post(opts, responseFields, "No RPC response with correlation ID ", decodeInto(st.AddResponse))
 }
 
 // PostProgress is POST /rpc-progress, this log server's extension of the
 // reference API: stores a wire.LogProgress of a stored request.
 func PostProgress(st store.Store, opts Options) http.Handler {
-	return post(opts, progressFields, "No RPC request with correlation ID ", func(ctx context.Context, body []byte) error {
-		var p wire.LogProgress
-		if err := json.Unmarshal(body, &p); err != nil {
+	return post(opts, progressFields, "No RPC request with correlation ID ", decodeInto(st.AddProgress))
+}
+
+// decodeInto is the store step of a post: the body decoded as a T, given
+// to add.
+func decodeInto[T any](add func(context.Context, T) error) func(context.Context, []byte) error {
+	return func(ctx context.Context, body []byte) error {
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
 			return err
 		}
-		return st.AddProgress(ctx, p)
-	})
+		return add(ctx, v)
+	}
 }
 
 // post checks a post in the reference's order (the body is JSON, then the
