@@ -211,20 +211,11 @@ func New(opts Options) (*Consumer, error) {
 func (c *Consumer) Exchanges() []string { return c.vh.ExchangeNames() }
 
 // RelaysOnly reports whether every handler of the virtual host is a
-// persistent executable handler (handler.Persistent), outside mock mode:
-// the consumer then runs no handler code and starts no process per
-// request, and its own work per request is relaying it to a process and
-// the response back.
+// persistent executable handler (a pool), outside mock mode: the consumer
+// then runs no handler code and starts no process per request, and its
+// own work per request is relaying it to a process and the response back.
 func (c *Consumer) RelaysOnly() bool {
-	if c.cfg.Mock || len(c.routes) == 0 {
-		return false
-	}
-	for _, rt := range c.routes {
-		if !handler.Persistent(rt.handler) {
-			return false
-		}
-	}
-	return true
+	return !c.cfg.Mock && len(c.routes) > 0 && len(c.pools()) == len(c.routes)
 }
 
 // InFlight is the number of requests being processed.

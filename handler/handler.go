@@ -104,12 +104,3 @@ func StopsWithContext(h Handler) bool {
 
 // stopsWithContext marks handlers whose Handle honours its context's end.
 type stopsWithContext interface{ stopsWithContext() }
-
-// Persistent reports whether h is a persistent executable handler (a
-// Pool): its requests run in long-lived processes of its own, neither in
-// the caller's process (a Go handler) nor in a process started for each
-// (a one-shot executable).
-func Persistent(h Handler) bool {
-	_, ok := h.(*Pool)
-	return ok
-}
