@@ -138,26 +138,36 @@ func (pl *Pool) acquire(ctx context.Context) (*persistentProc, error) {
 		select {
 		case p = <-pl.idle:
 		default:
-			pl.waiting.Add(1)
+			var start bool
 			var err error
-			if p, err = pl.waitIdle(ctx); err == nil && p == nil {
-				select {
-				case p = <-pl.idle:
-				case pl.slots <- struct{}{}:
-					pl.waiting.Add(-1)
-					return pl.start(ctx)
-				case <-ctx.Done():
-					err = errNoneFree(ctx)
-				}
-			}
-			pl.waiting.Add(-1)
-			if err != nil {
+			if p, start, err = pl.awaitProc(ctx); err != nil {
 				return nil, err
+			}
+			if start {
+				return pl.start(ctx)
 			}
 		}
 		if pl.usable(p) {
 			return p, nil
 		}
+	}
+}
+
+// awaitProc waits for an idle process, counted among the requests waiting (see
+// release); start is true, with a slot taken, when it should start one.
+func (pl *Pool) awaitProc(ctx context.Context) (p *persistentProc, start bool, err error) {
+	pl.waiting.Add(1)
+	defer pl.waiting.Add(-1)
+	if p, err = pl.waitIdle(ctx); err != nil || p != nil {
+		return p, false, err
+	}
+	select {
+	case p = <-pl.idle:
+		return p, false, nil
+	case pl.slots <- struct{}{}:
+		return nil, true, nil
+	case <-ctx.Done():
+		return nil, false, errNoneFree(ctx)
 	}
 }
 
