@@ -95,11 +95,7 @@ func (c *Consumer) takeLease(ctx context.Context, log *requestLog, in incoming, 
 				log.Debug().Str("lease", q).Msg("another consumer instance holds the lock value; waiting")
 			}
 		}
-		t := time.NewTimer(leaseDelay(n))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !waitRetry(ctx, n) {
 			return nil, n > 1, ctx.Err()
 		}
 	}
@@ -194,12 +190,7 @@ func (c *Consumer) onStream(ctx context.Context, notConnected string, do func(s 
 		if ctx.Err() != nil || time.Now().After(give) {
 			return err
 		}
-		t := time.NewTimer(leaseDelay(n))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
+		waitRetry(ctx, n) // the loop's check ends it with ctx
 	}
 }
 

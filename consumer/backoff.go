@@ -19,13 +19,7 @@ var DefaultBackoff = Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
 // of which the upper half is random ("equal jitter"), so that many
 // consumers do not reconnect in step.
 func (b Backoff) Delay(n int, rnd func(int64) int64) time.Duration {
-	d := b.Min
-	for i := 1; i < n && d < b.Max; i++ {
-		d *= 2
-	}
-	if d > b.Max {
-		d = b.Max
-	}
+	d := b.ceiling(n)
 	if rnd == nil {
 		rnd = rand.Int64N
 	}
@@ -34,4 +28,14 @@ func (b Backoff) Delay(n int, rnd func(int64) int64) time.Duration {
 		return d
 	}
 	return half + time.Duration(rnd(int64(half)+1))
+}
+
+// ceiling is the longest wait before attempt n (1-based), without jitter:
+// Min·2^(n-1), capped at Max.
+func (b Backoff) ceiling(n int) time.Duration {
+	d := b.Min
+	for i := 1; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	return min(d, b.Max)
 }

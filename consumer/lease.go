@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -37,11 +38,20 @@ func leaseQueue(queue, key string) string {
 // leaseDelay is the wait before attempt n+1 (n ≥ 1) to take a lease that
 // another instance holds: leaseRetryMin doubling, capped at leaseRetryMax.
 func leaseDelay(n int) time.Duration {
-	d := leaseRetryMin
-	for i := 1; i < n && d < leaseRetryMax; i++ {
-		d *= 2
+	return Backoff{Min: leaseRetryMin, Max: leaseRetryMax}.ceiling(n)
+}
+
+// waitRetry waits leaseDelay(n) before another try (of a lease, or of the
+// outcomes stream), or until ctx ends (false).
+func waitRetry(ctx context.Context, n int) bool {
+	t := time.NewTimer(leaseDelay(n))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
-	return min(d, leaseRetryMax)
 }
 
 // leaseHeld tells whether err is the broker's refusal of a lease another
