@@ -97,6 +97,7 @@ func (c *Consumer) sleep(ctx context.Context, d time.Duration) bool {
 // serve dispatches the session's deliveries until the session breaks or
 // ctx ends, and says why it stopped.
 func (c *Consumer) serve(ctx, stopping, abort context.Context, s *session) string {
+	streamCancelled := s.streamCancelled() // nil without a stream: never ready
 	for {
 		select {
 		case <-ctx.Done():
@@ -109,7 +110,7 @@ func (c *Consumer) serve(ctx, stopping, abort context.Context, s *session) strin
 			return "channel closed: " + amqpReason(err)
 		case tag := <-s.cancelled:
 			return fmt.Sprintf("the broker cancelled consumer %s (queue %s deleted?)", tag, c.vh.Queue)
-		case tag := <-s.streamCancelled():
+		case tag := <-streamCancelled:
 			return fmt.Sprintf("the broker cancelled consumer %s (stream %s deleted?)", tag, outcomesStream(c.vh.Queue))
 		case d, ok := <-s.deliveries:
 			if !ok {
