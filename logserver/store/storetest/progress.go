@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,18 +62,6 @@ func progressLines(t *testing.T, s store.Store, id string) []string {
 	return out
 }
 
-func equalLines(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func testProgressRoundTrip(t *testing.T, s store.Store, clock *Clock) {
 	mustAddRequest(t, s, Request("prog", "v", "x", "h"))
 	mustAddRequest(t, s, Request("other", "v", "x", "h"))
@@ -91,7 +80,7 @@ func testProgressRoundTrip(t *testing.T, s store.Store, clock *Clock) {
 		`prog 2026-03-01T12:00:02.000007Z Building "" 50.5 -`,
 		`prog 2026-03-01T12:00:03.000007Z Done "all <done> & \"quoted\"" 100 {"a":[1,"x"],"b":2}`,
 	}
-	if got := progressLines(t, s, "prog"); !equalLines(got, want) {
+	if got := progressLines(t, s, "prog"); !slices.Equal(got, want) {
 		t.Errorf("progress =\n%q\nwant\n%q", got, want)
 	}
 	ps, err := s.Progress(ctx(t), "prog")
