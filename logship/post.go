@@ -76,12 +76,8 @@ func apiCall(rec Record) (string, any, error) {
 		return wire.LogResponsesPath, wire.LogResponse{CorrelationID: rec.CorrelationID, ResponsePayload: asObject(rec.ResponsePayload),
 			Traceback: rec.Traceback}, nil
 	case KindProgress:
-		var data json.RawMessage
-		if len(bytes.TrimSpace(rec.Data)) > 0 {
-			data = rec.Data
-		}
 		return wire.LogProgressPath, wire.LogProgress{CorrelationID: rec.CorrelationID, Time: rec.Time, State: rec.State,
-			Message: rec.Message, Percent: rec.Percent, Data: data}, nil
+			Message: rec.Message, Percent: rec.Percent, Data: rec.Data}, nil
 	}
 	return "", nil, fmt.Errorf("unknown record kind %q", rec.Kind)
 }
