@@ -126,8 +126,8 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 }
 
 // stopsWithContext marks the pool for StopsWithContext: waiting for a
-// process, starting one (its handshake) and a round trip all end when ctx
-// ends, the process killed.
+// process, for one to start (its handshake; the start goes on for the
+// pool) and a round trip (the process killed) all end when ctx ends.
 func (pl *Pool) stopsWithContext() {}
 
 // acquire takes an idle process, or starts one when there is room and
@@ -216,7 +216,10 @@ func (pl *Pool) usable(p *persistentProc) bool {
 }
 
 // start starts a process, holding a slot already, after the backoff of
-// failed starts. On failure the slot is given back.
+// failed starts. On failure the slot is given back. When ctx ends first
+// (the request's deadline) it returns errNoneFree at once: a start under
+// way goes on for the pool, and its process, once it passed the
+// handshake, goes to the idle ones.
 func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	pl.mu.Lock()
 	if pl.closed {
@@ -228,37 +231,75 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	pl.current++
 	pl.procs.Add(1)
 	pl.mu.Unlock()
-	var err error
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		t.Stop()
+	if wait > 0 && !sleepCtx(ctx, wait) {
+		pl.unstart(gen)
+		return nil, errNoneFree(ctx)
 	}
-	var p *persistentProc
-	if err == nil {
-		p, err = spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log, pl.poke)
+	type started struct {
+		p   *persistentProc
+		err error
 	}
+	done := make(chan started, 1)
+	go func() {
+		p, err := spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log, pl.poke)
+		p, err = pl.started(gen, p, err)
+		done <- started{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				pl.release(r.p)
+			}
+		}()
+		return nil, errNoneFree(ctx)
+	}
+}
+
+// sleepCtx waits d, or until ctx ends: it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// unstart takes back the count of a start of generation gen that did not
+// happen, and its slot.
+func (pl *Pool) unstart(gen uint64) {
 	pl.mu.Lock()
+	if gen == pl.gen {
+		pl.current--
+	}
+	pl.mu.Unlock()
+	pl.procs.Done()
+	<-pl.slots
+	pl.poke()
+}
+
+// started counts the start of a process of generation gen: a failed one
+// (err) pushes the next start back and gives its slot back, a process that
+// passed the handshake is made ready to serve.
+func (pl *Pool) started(gen uint64, p *persistentProc, err error) (*persistentProc, error) {
 	if err != nil {
+		pl.mu.Lock()
 		pl.failures++
 		pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
-		if gen == pl.gen {
-			pl.current--
-		}
 		pl.mu.Unlock()
-		pl.procs.Done()
-		<-pl.slots
-		pl.poke()
+		pl.unstart(gen)
 		he := &Error{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
 		if h, ok := err.(*Error); ok {
 			he.Stderr = h.Stderr
 		}
 		return nil, he
 	}
+	pl.mu.Lock()
 	pl.failures = 0
 	pl.mu.Unlock()
 	p.gen = gen
