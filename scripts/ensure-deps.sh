@@ -66,6 +66,16 @@ if ! command -v python3 >/dev/null; then
   echo "ensure-deps: installing python3 (the example handler is a Python script)" >&2
   apt_install python3
 fi
+# The persistent-protocol examples of docs/handlers.md are run as they
+# stand there: in shell with jq, in Node.js and in Ruby.
+missing=()
+command -v jq >/dev/null || missing+=(jq)
+command -v node >/dev/null || missing+=(nodejs)
+command -v ruby >/dev/null || missing+=(ruby)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "ensure-deps: installing ${missing[*]} (the handler examples of docs/handlers.md)" >&2
+  apt_install "${missing[@]}"
+fi
 if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   echo "ensure-deps: installing stunnel4 (TLS tests)" >&2
   apt_install stunnel4

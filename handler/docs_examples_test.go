@@ -1,0 +1,86 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+)
+
+// protocolExamples are the fenced code blocks of the section on the
+// persistent protocol in docs/handlers.md, by language.
+func protocolExamples(t *testing.T) map[string]string {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/handlers.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	from := strings.Index(s, "### The protocol (`rabbitmq-consumer/1`)")
+	to := strings.Index(s, "### Helpers")
+	if from < 0 || to < from {
+		t.Fatal("docs/handlers.md has no section on the protocol followed by one on helpers")
+	}
+	examples := map[string]string{}
+	for _, m := range regexp.MustCompile("(?s)```(\\w+)\n(.*?)```").FindAllStringSubmatch(s[from:to], -1) {
+		examples[m[1]] = m[2]
+	}
+	return examples
+}
+
+// TestProtocolExamplesInTheDocs runs each example handler of the protocol
+// section of docs/handlers.md as it stands there, as a persistent handler:
+// it must shake hands and greet.
+func TestProtocolExamplesInTheDocs(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) })
+	examples := protocolExamples(t)
+	for _, lang := range []string{"python", "sh", "js", "ruby"} {
+		t.Run(lang, func(t *testing.T) {
+			src, ok := examples[lang]
+			if !ok {
+				t.Fatalf("no %s example in the protocol section", lang)
+			}
+			dir := t.TempDir()
+			mustWrite(t, filepath.Join(dir, "handler"), src, 0o755)
+			c := strings.Replace(permissiveContract, "%s", "10", 1)
+			c = strings.Replace(c, `"description":"test"`, `"description":"test","mode":"persistent"`, 1)
+			mustWrite(t, filepath.Join(dir, "contract.json"), c, 0o644)
+			e, err := LoadExec(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl := NewPool(e, "v", "dx_greet", 1, testBackoff, zerolog.Nop())
+			if err := pl.Open(); err != nil {
+				t.Fatalf("the %s example does not start: %v", lang, err)
+			}
+			defer func() {
+				if err := pl.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			for _, name := range []string{"ann", "bob"} {
+				raw, err := pl.Handle(context.Background(), &Call{Exchange: "dx_greet", CorrelationID: "c-" + name, VirtualHost: "v", Body: []byte(`{"name":"` + name + `"}`)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got struct {
+					Success bool
+					Message string
+					Data    struct{ Greeting string }
+				}
+				if err := json.Unmarshal(raw, &got); err != nil {
+					t.Fatalf("response %s: %v", raw, err)
+				}
+				if !got.Success || got.Message != "Greeted" || got.Data.Greeting != "hello "+name {
+					t.Errorf("response = %s, want success, Greeted, hello %s", raw, name)
+				}
+			}
+		})
+	}
+}
