@@ -212,7 +212,7 @@ func TestPoolHandleReturnsWhenItsContextEnds(t *testing.T) {
 // TestPoolGrowth: a request that finds every process busy waits growAfter
 // for one before it starts another, so that concurrent requests of a fast
 // handler share a few processes while those of a slow one get a process
-// each.
+// each, up to the pool's max.
 func TestPoolGrowth(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) })
 	for _, tt := range []struct {
@@ -225,6 +225,7 @@ func TestPoolGrowth(t *testing.T) {
 	}{
 		{"fast requests wait for the busy process", time.Minute, `{"n":1}`, 8, 25, 1},
 		{"slow requests start processes", DefaultGrowAfter, `{"slow":true}`, 4, 1, 4},
+		{"no more processes than the pool's max (4)", DefaultGrowAfter, `{"slow":true}`, 8, 2, 4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := LoadExec(writeHandler(t, persistentScript, "30", `,"mode":"persistent"`), true)
