@@ -124,17 +124,21 @@ func TestWedgedDispatcherStopsWatchdogPings(t *testing.T) {
 
 func TestStartStopCyclesLeakNoGoroutines(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
+	handlers, _ := persistentWorld(t, "30", "")
 	for i := 0; i < 3; i++ {
 		t.Run(fmt.Sprint("cycle ", i), func(t *testing.T) {
-			h := start(t, setup{exchanges: []string{"dx_echo"}, handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
+			h := start(t, setup{exchanges: []string{"dx_echo", "dx_p"}, handlersDir: handlers, handlers: map[string]handler.Handler{"dx_echo": handler.Typed("echo", echo)}})
 			c := h.caller(true)
 			if r := h.call(c, "dx_echo", lockRequest{N: i}); !r.Success {
 				t.Fatal(r)
 			}
+			pidOf(t, h.call(c, "dx_p", map[string]any{"n": i})) // a persistent pool's process
 			if err := h.stop(); err != nil {
 				t.Fatalf("stop: %v", err)
 			}
 		})
 	}
-	goleak.VerifyNone(t, ignore)
+	// The thread that starts every handler process stays, by design, once
+	// the first started.
+	goleak.VerifyNone(t, ignore, goleak.IgnoreTopFunction("github.com/rabbitmq-consumer/rabbitmq-consumer/handler.spawner"))
 }
