@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fernet/fernet-go"
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/config"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testrpc"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
 )
 
@@ -548,4 +550,48 @@ func TestPersistentEnvironment(t *testing.T) {
 	testutil.WaitFor(t, "the refusal to pass a consumer setting to be logged", 30*time.Second, func() bool {
 		return strings.Contains(h.logs.String(), "RABBITMQ_CONSUMER_SERVER_PASSWORD")
 	})
+}
+
+// TestPersistentFernet: a persistent process gets the request decrypted,
+// as a one-shot handler does, and the secret reaches neither the log nor
+// the journal.
+func TestPersistentFernet(t *testing.T) {
+	var key fernet.Key
+	if err := key.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	handlers, _ := persistentWorld(t, "30", "")
+	h := start(t, setup{exchanges: []string{"dx_p"}, handlersDir: handlers, fernetKey: key.Encode()})
+	tok, err := fernet.EncryptAndSign([]byte("hunter2-very-secret"), &key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.call(h.caller(false), "dx_p", map[string]any{"password": string(tok)})
+	pidOf(t, r)
+	var data struct {
+		Line struct {
+			Request struct{ Password string }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.Line.Request.Password != "hunter2-very-secret" {
+		t.Errorf("the process got password %q, want it decrypted", data.Line.Request.Password)
+	}
+	if strings.Contains(h.logs.String(), "hunter2") {
+		t.Error("the decrypted secret reached the log")
+	}
+	requests := 0
+	for _, rec := range h.journal.records() {
+		if rec.Kind == logship.KindRequest {
+			requests++
+		}
+		if strings.Contains(string(rec.RequestPayload), "hunter2") {
+			t.Errorf("the decrypted secret reached the journal's request: %+v", rec)
+		}
+	}
+	if requests != 1 {
+		t.Errorf("%d request records in the journal, want 1", requests)
+	}
 }
