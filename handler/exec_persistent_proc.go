@@ -84,7 +84,7 @@ func spawnProc(ctx context.Context, h *Exec, vhost, exchange string, wait time.D
 	}
 	p.pid = p.cmd.Process.Pid
 	p.pids = pids.startedAs(p.pid)
-	p.stderr = newStderrLog(log.With().Int("handler_pid", p.pid).Logger())
+	p.stderr = newStderrLog(log.With().Int("handler_pid", p.pid).Logger(), stderrWindow)
 	p.out = bufio.NewReaderSize(p.outR, stdoutBuffer)
 	go p.stderr.readFrom(p.errR)
 	go func() {

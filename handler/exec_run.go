@@ -51,7 +51,7 @@ func (h *Exec) start(ctx context.Context, call *Call, log zerolog.Logger) (*hand
 		marker: newRunMarker(call.VirtualHost),
 		stdin:  p[1], outR: p[2], errR: p[4],
 		stdout:   newCapturedOutput(maxHandlerOutput),
-		stderr:   newStderrLog(log),
+		stderr:   newStderrLog(log, 0),
 		progress: newProgressPipe(progR, log),
 		waited:   make(chan error, 1),
 	}

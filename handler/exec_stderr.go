@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -16,6 +17,9 @@ const (
 	stderrTailLogBytes = 8 << 10 // the last lines, logged when the handler is done
 	stderrLogLines     = 100     // at most this many lines in the head, and in the tail
 	stderrTailBytes    = 4096    // the last lines, kept for the traceback
+	// stderrWindow renews the head of a persistent process, which serves
+	// many requests: what a later request writes is logged too.
+	stderrWindow = time.Minute
 )
 
 // stderrLog reads a handler's stderr to its end, whatever it holds (long
@@ -23,22 +27,32 @@ const (
 // bounded part of it: the first stderrHeadBytes (and stderrLogLines) of
 // lines as they come, then, at the end, how much was left out and the last
 // stderrTailLogBytes (and stderrLogLines) of lines.
-// Lines are cut at maxStderrLine and made valid UTF-8.
+// Lines are cut at maxStderrLine and made valid UTF-8. With a window (a
+// persistent process), the head is renewed for the first line of each
+// window after the head was full: the held lines of the window before are
+// logged then, as at the end.
 type stderrLog struct {
 	log       zerolog.Logger
-	line      []byte // the line being read, at most maxStderrLine bytes
-	cut       int    // bytes cut from it
-	logged    int    // bytes of the head logged
-	loggedN   int    // lines of the head logged
-	headFull  bool   // the head is logged: lines go to held
+	window    time.Duration    // 0: one head for the process's life
+	now       func() time.Time // the clock of the window
+	since     time.Time        // the start of the window
+	line      []byte           // the line being read, at most maxStderrLine bytes
+	cut       int              // bytes cut from it
+	logged    int              // bytes of the head logged
+	loggedN   int              // lines of the head logged
+	headFull  bool             // the head is logged: lines go to held
 	held      lineTail
 	traceback lineTail
 	done      chan struct{} // closed when the pipe is read to its end and all is logged
 }
 
-func newStderrLog(log zerolog.Logger) *stderrLog {
+// newStderrLog logs to log; with window > 0 its head is renewed every
+// window.
+func newStderrLog(log zerolog.Logger, window time.Duration) *stderrLog {
 	return &stderrLog{
 		log:       log,
+		window:    window,
+		now:       time.Now,
 		held:      lineTail{max: stderrTailLogBytes, maxLines: stderrLogLines},
 		traceback: lineTail{max: stderrTailBytes, maxLines: stderrTailBytes},
 		done:      make(chan struct{}),
@@ -88,6 +102,7 @@ func (s *stderrLog) endLine() {
 	}
 	s.line, s.cut = s.line[:0], 0
 	s.traceback.add(l)
+	s.renew()
 	if !s.headFull && s.logged+len(l) <= stderrHeadBytes && s.loggedN < stderrLogLines {
 		s.logged += len(l)
 		s.loggedN++
@@ -98,11 +113,37 @@ func (s *stderrLog) endLine() {
 	s.held.add(l)
 }
 
+// renew starts a new window when the last one is over: the head is free
+// again, and the lines held after a full head are logged.
+func (s *stderrLog) renew() {
+	if s.window <= 0 {
+		return
+	}
+	now := s.now()
+	if s.since.IsZero() {
+		s.since = now
+	}
+	if now.Sub(s.since) < s.window {
+		return
+	}
+	s.since = now
+	if s.headFull {
+		s.logHeld()
+		s.held = lineTail{max: stderrTailLogBytes, maxLines: stderrLogLines}
+	}
+	s.logged, s.loggedN, s.headFull = 0, 0, false
+}
+
 // finish logs the last line, what was left out, and the held last lines.
 func (s *stderrLog) finish() {
 	if len(s.line) > 0 || s.cut > 0 {
 		s.endLine()
 	}
+	s.logHeld()
+}
+
+// logHeld logs what was left out and the held last lines.
+func (s *stderrLog) logHeld() {
 	if s.held.droppedLines > 0 {
 		s.log.Warn().Int("lines", s.held.droppedLines).Int("bytes", s.held.droppedBytes).
 			Msg("handler stderr: lines left out of the log; its first and last lines are logged")
