@@ -45,6 +45,7 @@ type Pool struct {
 
 	idle    chan *persistentProc // processes waiting for a request
 	waiting atomic.Int32         // requests waiting for an idle process
+	failing atomic.Bool          // failures > 0: the next answer resets them
 	slots   chan struct{}        // a token per process alive or starting: at most max
 	wake    chan struct{}        // tells the keeper to check for a warm process
 	procs   sync.WaitGroup       // processes started and not yet swept
@@ -56,7 +57,7 @@ type Pool struct {
 	gen       uint64    // bumped by Reload: older processes are retired
 	current   int       // processes of gen alive or starting
 	closed    bool      // Close was called
-	failures  int       // starts that failed in a row
+	failures  int       // starts and requests that failed in a row (see failed)
 	nextStart time.Time // no start before this (backoff)
 }
 
@@ -115,8 +116,15 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 	raw, later, he := p.roundTrip(ctx, call)
 	if he != nil {
 		pl.discard(p)
+		pl.failed()
 		he.Stderr = p.stderr.tail()
 		return nil, he
+	}
+	if pl.failing.Load() {
+		pl.mu.Lock()
+		pl.failures, pl.nextStart = 0, time.Time{}
+		pl.failing.Store(false)
+		pl.mu.Unlock()
 	}
 	pl.release(p)
 	if later != nil {
@@ -258,6 +266,18 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 	}
 }
 
+// failed counts a failed start or request: the next start waits the
+// backoff of the failures in a row, which an answer ends. So a handler
+// whose processes start but fail every request is restarted no faster
+// than one that cannot start.
+func (pl *Pool) failed() {
+	pl.mu.Lock()
+	pl.failures++
+	pl.failing.Store(true)
+	pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
+	pl.mu.Unlock()
+}
+
 // sleepCtx waits d, or until ctx ends: it reports whether d passed.
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -288,10 +308,7 @@ func (pl *Pool) unstart(gen uint64) {
 // passed the handshake is made ready to serve.
 func (pl *Pool) started(gen uint64, p *persistentProc, err error) (*persistentProc, error) {
 	if err != nil {
-		pl.mu.Lock()
-		pl.failures++
-		pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
-		pl.mu.Unlock()
+		pl.failed()
 		pl.unstart(gen)
 		he := &Error{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
 		if h, ok := err.(*Error); ok {
@@ -299,9 +316,6 @@ func (pl *Pool) started(gen uint64, p *persistentProc, err error) (*persistentPr
 		}
 		return nil, he
 	}
-	pl.mu.Lock()
-	pl.failures = 0
-	pl.mu.Unlock()
 	p.gen = gen
 	p.limit = recycleLimit(pl.maxReq, rand.Float64())
 	pl.obs.ProcessStarted()
@@ -437,6 +451,7 @@ func (pl *Pool) Reload() {
 	pl.gen++
 	pl.current = 0
 	pl.failures, pl.nextStart = 0, time.Time{}
+	pl.failing.Store(false)
 	pl.mu.Unlock()
 	pl.retireIdle()
 	pl.poke()

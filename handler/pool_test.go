@@ -276,3 +276,31 @@ func TestPoolGrowth(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolBacksOffFailingRequests: processes that start but fail request
+// after request are restarted with the backoff of failed starts, and an
+// answer ends it.
+func TestPoolBacksOffFailingRequests(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreSpawner) })
+	pl := openPool(t, persistentScript, "", 1)
+	failures := func() (int, time.Time) {
+		pl.mu.Lock()
+		defer pl.mu.Unlock()
+		return pl.failures, pl.nextStart
+	}
+	for i := 1; i <= 3; i++ {
+		before := time.Now()
+		if _, err := call(pl, `{"crash":1}`); err == nil || !strings.Contains(err.Error(), "handler process ended before answering") {
+			t.Fatalf("crash %d: %v, want the process ended", i, err)
+		}
+		if n, next := failures(); n != i || !next.After(before) {
+			t.Errorf("after crash %d: %d failures, next start at %v; want %d, after the request began (%v)", i, n, next, i, before)
+		}
+	}
+	if _, err := call(pl, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if n, next := failures(); n != 0 || !next.IsZero() {
+		t.Errorf("after an answer: %d failures, next start at %v; want none, at once", n, next)
+	}
+}
