@@ -32,13 +32,25 @@ echo "$RPC_CORRELATION_ID" >> /var/lib/rabbitmq-consumer/invocations
 printf '{"success":true,"message":"counted by %s","data":{"version":"%s"}}' "$$" "@VERSION@"
 `
 
-const countContract = `{"description":"counts, version @VERSION@","lock_attribute":"n","timeout_seconds":30,
+// persistentCountHandler is countHandler as a persistent handler: one
+// process serves many requests.
+const persistentCountHandler = `#!/bin/sh
+echo '{"protocol": "rabbitmq-consumer/1"}'
+while IFS= read -r line; do
+  cid=${line#*\"correlation_id\":\"}; cid=${cid%%\"*}
+  echo "$cid" >> /var/lib/rabbitmq-consumer/invocations
+  printf '{"correlation_id":"%s","response":{"success":true,"message":"counted by %s","data":{"version":"%s"}}}\n' "$cid" "$$" "@VERSION@"
+done
+`
+
+const countContract = `{"description":"counts, version @VERSION@","lock_attribute":"n","timeout_seconds":30@MODE@,
  "request":{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]},
  "response":{"type":"object","properties":{"version":{"type":"string"}},"required":["version"]}}
 `
 
-// handlerDeb builds a handler package for dx_count at version.
-func handlerDeb(t *testing.T, dir, version string) string {
+// handlerDeb builds a handler package for dx_count at version, a
+// persistent handler or a one-shot one.
+func handlerDeb(t *testing.T, dir, version string, persistent bool) string {
 	t.Helper()
 	stage := t.TempDir()
 	hdir := filepath.Join(stage, "usr/lib/rabbitmq-consumer/handlers/dx_count")
@@ -51,8 +63,12 @@ func handlerDeb(t *testing.T, dir, version string) string {
 	_ = os.Chmod(stage, 0o755)
 	control := fmt.Sprintf("Package: rabbitmq-consumer-handler-dx-count\nVersion: %s\nArchitecture: all\nMaintainer: test <t@invalid>\nDepends: rabbitmq-consumer\nDescription: test handler\n", version)
 	mustWrite(t, filepath.Join(stage, "DEBIAN/control"), control, 0o644)
-	mustWrite(t, filepath.Join(hdir, "handler"), strings.ReplaceAll(countHandler, "@VERSION@", version), 0o755)
-	mustWrite(t, filepath.Join(hdir, "contract.json"), strings.ReplaceAll(countContract, "@VERSION@", version), 0o644)
+	program, mode := countHandler, ""
+	if persistent {
+		program, mode = persistentCountHandler, `,"mode":"persistent"`
+	}
+	mustWrite(t, filepath.Join(hdir, "handler"), strings.ReplaceAll(program, "@VERSION@", version), 0o755)
+	mustWrite(t, filepath.Join(hdir, "contract.json"), strings.NewReplacer("@VERSION@", version, "@MODE@", mode).Replace(countContract), 0o644)
 	out := filepath.Join(dir, "dx-count_"+version+".deb")
 	run(t, "dpkg-deb", "--root-owner-group", "--build", stage, out)
 	return out
@@ -109,7 +125,9 @@ func TestPackageUnderSystemd(t *testing.T) {
 	share := t.TempDir()
 	_ = os.Chmod(share, 0o755)
 	run(t, "cp", debs[len(debs)-1], filepath.Join(share, "rabbitmq-consumer.deb"))
-	v1, v2 := handlerDeb(t, share, "1.0"), handlerDeb(t, share, "1.1")
+	// 1.0 is persistent, 1.1 one-shot: the upgrade drains the processes
+	// of one and starts the other's.
+	v1, v2 := handlerDeb(t, share, "1.0", true), handlerDeb(t, share, "1.1", false)
 	v, w := testbroker.New(t), testbroker.New(t)
 
 	c := boot(t, rootfs(t), share)
@@ -455,15 +473,18 @@ func testSecretsFromCredentials(t *testing.T, c *container) {
 		t.Fatalf("call: %v, %+v: want the field decrypted by the consumer", err, r)
 	}
 	pid := c.show(unit, "MainPID")
+	// journald takes the consumer's lines through a stream: the request's
+	// line may reach the journal a moment after the reply.
+	journal := func() string { return c.must("journalctl", "-u", unit, "-o", "verbose", "--no-pager") }
+	waitFor(t, "the journal to show the request with its encrypted field masked", 30*time.Second, func() bool {
+		return strings.Contains(journal(), "*****")
+	})
 	places := map[string]string{
 		"systemctl show":            c.must("systemctl", "show", unit),
 		"/proc/" + pid + "/environ": c.must("cat", "/proc/"+pid+"/environ"),
 		"/proc/" + pid + "/cmdline": c.must("cat", "/proc/"+pid+"/cmdline"),
-		"the journal":               c.must("journalctl", "-u", unit, "-o", "verbose", "--no-pager"),
+		"the journal":               journal(),
 		"the configuration file":    c.must("cat", "/etc/rabbitmq-consumer/secrets.yml"),
-	}
-	if !strings.Contains(places["the journal"], "*****") {
-		t.Errorf("the journal does not show the request with its encrypted field masked:\n%s", places["the journal"])
 	}
 	for where, text := range places {
 		for what, secret := range map[string]string{"the password": password, "the Fernet key": key.Encode(), "the decrypted field": "the plain text"} {
