@@ -8,6 +8,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/wait"
 )
 
 // Leases: with virtual_hosts.<vhost>.locks_across_hosts, a lock key held
@@ -44,14 +46,7 @@ func leaseDelay(n int) time.Duration {
 // waitRetry waits leaseDelay(n) before another try (of a lease, or of the
 // outcomes stream), or until ctx ends (false).
 func waitRetry(ctx context.Context, n int) bool {
-	t := time.NewTimer(leaseDelay(n))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return wait.Sleep(ctx, leaseDelay(n))
 }
 
 // leaseHeld tells whether err is the broker's refusal of a lease another

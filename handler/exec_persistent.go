@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/wait"
 )
 
 // DefaultGrowAfter is how long a request that finds every process of its
@@ -235,11 +236,11 @@ func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
 		<-pl.slots
 		return nil, runEnd{ctxErr: context.Canceled}.failure()
 	}
-	gen, wait := pl.gen, time.Until(pl.nextStart)
+	gen, delay := pl.gen, time.Until(pl.nextStart)
 	pl.current++
 	pl.procs.Add(1)
 	pl.mu.Unlock()
-	if wait > 0 && !sleepCtx(ctx, wait) {
+	if delay > 0 && !wait.Sleep(ctx, delay) {
 		pl.unstart(gen)
 		return nil, errNoneFree(ctx)
 	}
@@ -276,18 +277,6 @@ func (pl *Pool) failed() {
 	pl.failing.Store(true)
 	pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
 	pl.mu.Unlock()
-}
-
-// sleepCtx waits d, or until ctx ends: it reports whether d passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // unstart takes back the count of a start of generation gen that did not

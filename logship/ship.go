@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/wait"
 )
 
 // recentIDsKept bounds the correlation ids a spool's shipper remembers as
@@ -344,7 +346,7 @@ func (s *Shipper) deliver(ctx context.Context, sp *spoolShip, sl *slot, rec Reco
 			sp.down = true
 		}
 		sp.mu.Unlock()
-		if !sleep(ctx, delay/2+rand.N(delay/2+1)) {
+		if !wait.Sleep(ctx, delay/2+rand.N(delay/2+1)) {
 			return false, nil
 		}
 		delay = min(delay*2, s.opts.MaxBackoff)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/nxadm/tail"
 	"github.com/rs/zerolog"
+
+	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/wait"
 )
 
 // ShipperOptions configure a Shipper.
@@ -272,7 +274,7 @@ func (s *Shipper) shipDir(ctx context.Context, dir string) error {
 		}
 		pos := sp.position()
 		if len(segs) == 0 || segs[len(segs)-1] < pos.Segment {
-			if !sleep(ctx, s.opts.Poll) {
+			if !wait.Sleep(ctx, s.opts.Poll) {
 				return sp.failure()
 			}
 			continue
@@ -416,17 +418,6 @@ func (s *Shipper) followLines(ctx context.Context, sp *spoolShip, path string) e
 				return nil // sealed: read the rest without following
 			}
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
