@@ -29,6 +29,9 @@ func protocolExamples(t *testing.T) map[string]string {
 	}
 	examples := map[string]string{}
 	for _, m := range regexp.MustCompile("(?s)```(\\w+)\n(.*?)```").FindAllStringSubmatch(s[from:to], -1) {
+		if _, ok := examples[m[1]]; ok {
+			t.Fatalf("two %s examples in the protocol section: only one of each language is run", m[1])
+		}
 		examples[m[1]] = m[2]
 	}
 	return examples

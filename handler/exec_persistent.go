@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/contract"
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/wait"
 )
 
 // DefaultGrowAfter is how long a request that finds every process of its
@@ -29,8 +27,9 @@ const DefaultGrowAfter = 50 * time.Millisecond
 // persistent handler protocol (docs/handlers.md). Processes are started on
 // demand, up to max at once, when a request has waited DefaultGrowAfter
 // for a free one; one is kept warm. A process that fails is
-// killed and replaced, starts that fail are retried with backoff, and a
-// process is recycled after its contract's max_requests_per_process.
+// killed and replaced; after failed starts or failed requests in a row
+// the next start waits a backoff; and a process is recycled after its
+// contract's max_requests_per_process.
 type Pool struct {
 	exec     *Exec
 	vhost    string
@@ -59,6 +58,7 @@ type Pool struct {
 	current   int       // processes of gen alive or starting
 	closed    bool      // Close was called
 	failures  int       // starts and requests that failed in a row (see failed)
+	lastFail  time.Time // when the last of them failed
 	nextStart time.Time // no start before this (backoff)
 }
 
@@ -69,15 +69,12 @@ func NewPool(e *Exec, vhost, exchange string, max int, backoff func(failures int
 	if max < 1 {
 		max = 1
 	}
-	wait := e.contract.Timeout()
-	if wait > maxHandshakeWait {
-		wait = maxHandshakeWait
-	}
+	handshake := min(e.contract.Timeout(), maxHandshakeWait)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Pool{
 		exec: e, vhost: vhost, exchange: exchange,
 		log:     log.With().Str("exchange", exchange).Logger(),
-		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: wait, growAfter: DefaultGrowAfter,
+		backoff: backoff, maxReq: e.contract.MaxRequests(), wait: handshake, growAfter: DefaultGrowAfter,
 		idle: make(chan *persistentProc, max), slots: make(chan struct{}, max), wake: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel, obs: noObserver{},
 	}
@@ -116,16 +113,13 @@ func (pl *Pool) Handle(ctx context.Context, call *Call) (json.RawMessage, error)
 	}
 	raw, later, he := p.roundTrip(ctx, call)
 	if he != nil {
+		pl.failed(p.gen) // before discard wakes the keeper to replace it
 		pl.discard(p)
-		pl.failed()
 		he.Stderr = p.stderr.tail()
 		return nil, he
 	}
 	if pl.failing.Load() {
-		pl.mu.Lock()
-		pl.failures, pl.nextStart = 0, time.Time{}
-		pl.failing.Store(false)
-		pl.mu.Unlock()
+		pl.recovered(p)
 	}
 	pl.release(p)
 	if later != nil {
@@ -224,94 +218,6 @@ func (pl *Pool) usable(p *persistentProc) bool {
 	return true
 }
 
-// start starts a process, holding a slot already, after the backoff of
-// failed starts. On failure the slot is given back. When ctx ends first
-// (the request's deadline) it returns errNoneFree at once: a start under
-// way goes on for the pool, and its process, once it passed the
-// handshake, goes to the idle ones.
-func (pl *Pool) start(ctx context.Context) (*persistentProc, error) {
-	pl.mu.Lock()
-	if pl.closed {
-		pl.mu.Unlock()
-		<-pl.slots
-		return nil, runEnd{ctxErr: context.Canceled}.failure()
-	}
-	gen, delay := pl.gen, time.Until(pl.nextStart)
-	pl.current++
-	pl.procs.Add(1)
-	pl.mu.Unlock()
-	if delay > 0 && !wait.Sleep(ctx, delay) {
-		pl.unstart(gen)
-		return nil, errNoneFree(ctx)
-	}
-	type started struct {
-		p   *persistentProc
-		err error
-	}
-	done := make(chan started, 1)
-	go func() {
-		p, err := spawnProc(pl.ctx, pl.exec, pl.vhost, pl.exchange, pl.wait, pl.log, pl.poke)
-		p, err = pl.started(gen, p, err)
-		done <- started{p, err}
-	}()
-	select {
-	case r := <-done:
-		return r.p, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-done; r.err == nil {
-				pl.release(r.p)
-			}
-		}()
-		return nil, errNoneFree(ctx)
-	}
-}
-
-// failed counts a failed start or request: the next start waits the
-// backoff of the failures in a row, which an answer ends. So a handler
-// whose processes start but fail every request is restarted no faster
-// than one that cannot start.
-func (pl *Pool) failed() {
-	pl.mu.Lock()
-	pl.failures++
-	pl.failing.Store(true)
-	pl.nextStart = time.Now().Add(pl.backoff(pl.failures))
-	pl.mu.Unlock()
-}
-
-// unstart takes back the count of a start of generation gen that did not
-// happen, and its slot.
-func (pl *Pool) unstart(gen uint64) {
-	pl.mu.Lock()
-	if gen == pl.gen {
-		pl.current--
-	}
-	pl.mu.Unlock()
-	pl.procs.Done()
-	<-pl.slots
-	pl.poke()
-}
-
-// started counts the start of a process of generation gen: a failed one
-// (err) pushes the next start back and gives its slot back, a process that
-// passed the handshake is made ready to serve.
-func (pl *Pool) started(gen uint64, p *persistentProc, err error) (*persistentProc, error) {
-	if err != nil {
-		pl.failed()
-		pl.unstart(gen)
-		he := &Error{Reason: "cannot start the handler", ExitStatus: -1, Err: err}
-		if h, ok := err.(*Error); ok {
-			he.Stderr = h.Stderr
-		}
-		return nil, he
-	}
-	p.gen = gen
-	p.limit = recycleLimit(pl.maxReq, rand.Float64())
-	pl.obs.ProcessStarted()
-	pl.log.Info().Int("handler_pid", p.pid).Msg("persistent handler process started")
-	return p, nil
-}
-
 // release puts a process that answered back to work, or retires it when
 // it served its number of requests, is of an older generation, or the pool
 // is closed.
@@ -398,7 +304,7 @@ func (pl *Pool) poke() {
 
 // keep keeps a process of the current generation warm until the pool is
 // closed: when the last one leaves, it starts another (with backoff after
-// failed starts).
+// failed starts and requests).
 func (pl *Pool) keep() {
 	for {
 		select {

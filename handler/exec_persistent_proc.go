@@ -39,9 +39,10 @@ type persistentProc struct {
 	pid     int
 	pids    pidWindow // where its processes are
 	marker  string
-	gen     uint64 // the pool's generation it was started in (see Pool.Reload)
-	served  int    // requests answered
-	limit   int    // requests to serve before it is recycled (0: no limit)
+	gen     uint64    // the pool's generation it was started in (see Pool.Reload)
+	born    time.Time // when it passed the handshake
+	served  int       // requests answered
+	limit   int       // requests to serve before it is recycled (0: no limit)
 	stdin   *os.File
 	outR    *os.File
 	errR    *os.File

@@ -41,12 +41,13 @@ func TestPoolStartOutlivesItsRequest(t *testing.T) {
 		}
 	}
 	// The handshake may take the contract's timeout, 5 s: far beyond the
-	// request's 200 ms.
+	// request's 1 s.
 	e, err := LoadExec(writeHandler(t, strings.Replace(gatedScript, "DIR", dir, 1), "5", `,"mode":"persistent"`), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pl := NewPool(e, "v", "dx_p", 2, testBackoff, zerolog.Nop())
+	pl.growAfter = 0 // a request that finds the warm process busy starts another at once
 	if err := pl.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestPoolStartOutlivesItsRequest(t *testing.T) {
 	}()
 	testutil.WaitFor(t, "the warm process to take the held request", 10*time.Second, func() bool { return len(pl.idle) == 0 })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	_, err = pl.Handle(ctx, &Call{Exchange: "dx_p", CorrelationID: "c-2", VirtualHost: "v", Body: []byte(`{}`)})

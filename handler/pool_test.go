@@ -288,16 +288,23 @@ func TestPoolBacksOffFailingRequests(t *testing.T) {
 		defer pl.mu.Unlock()
 		return pl.failures, pl.nextStart
 	}
+	// Each request may wait for its process's start, after the backoff.
+	handle := func(body string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := pl.Handle(ctx, &Call{Exchange: "dx_p", CorrelationID: "c-1", VirtualHost: "v", Body: []byte(body)})
+		return err
+	}
 	for i := 1; i <= 3; i++ {
 		before := time.Now()
-		if _, err := call(pl, `{"crash":1}`); err == nil || !strings.Contains(err.Error(), "handler process ended before answering") {
+		if err := handle(`{"crash":1}`); err == nil || !strings.Contains(err.Error(), "handler process ended before answering") {
 			t.Fatalf("crash %d: %v, want the process ended", i, err)
 		}
 		if n, next := failures(); n != i || !next.After(before) {
 			t.Errorf("after crash %d: %d failures, next start at %v; want %d, after the request began (%v)", i, n, next, i, before)
 		}
 	}
-	if _, err := call(pl, `{}`); err != nil {
+	if err := handle(`{}`); err != nil {
 		t.Fatal(err)
 	}
 	if n, next := failures(); n != 0 || !next.IsZero() {
