@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 )
 
@@ -49,24 +47,7 @@ func TestProtocolExamplesInTheDocs(t *testing.T) {
 			if !ok {
 				t.Fatalf("no %s example in the protocol section", lang)
 			}
-			dir := t.TempDir()
-			mustWrite(t, filepath.Join(dir, "handler"), src, 0o755)
-			c := strings.Replace(permissiveContract, "%s", "10", 1)
-			c = strings.Replace(c, `"description":"test"`, `"description":"test","mode":"persistent"`, 1)
-			mustWrite(t, filepath.Join(dir, "contract.json"), c, 0o644)
-			e, err := LoadExec(dir, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pl := NewPool(e, "v", "dx_greet", 1, testBackoff, zerolog.Nop())
-			if err := pl.Open(); err != nil {
-				t.Fatalf("the %s example does not start: %v", lang, err)
-			}
-			defer func() {
-				if err := pl.Close(); err != nil {
-					t.Error(err)
-				}
-			}()
+			pl := openPoolAt(t, writeProgram(t, src, "10", `,"mode":"persistent"`), 1)
 			for _, name := range []string{"ann", "bob"} {
 				raw, err := pl.Handle(context.Background(), &Call{Exchange: "dx_greet", CorrelationID: "c-" + name, VirtualHost: "v", Body: []byte(`{"name":"` + name + `"}`)})
 				if err != nil {

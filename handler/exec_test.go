@@ -22,8 +22,15 @@ var ignoreSpawner = goleak.IgnoreTopFunction("github.com/rabbitmq-consumer/rabbi
 // into a new directory, and returns the directory.
 func writeHandler(t testing.TB, script, timeout, extra string) string {
 	t.Helper()
+	return writeProgram(t, "#!/bin/sh\n"+script+"\n", timeout, extra)
+}
+
+// writeProgram is writeHandler with the whole program, its "#!" line
+// included.
+func writeProgram(t testing.TB, program, timeout, extra string) string {
+	t.Helper()
 	dir := t.TempDir()
-	mustWrite(t, filepath.Join(dir, "handler"), "#!/bin/sh\n"+script+"\n", 0o755)
+	mustWrite(t, filepath.Join(dir, "handler"), program, 0o755)
 	c := strings.Replace(permissiveContract, "%s", timeout, 1)
 	c = strings.Replace(c, `"description":"test"`, `"description":"test"`+extra, 1)
 	mustWrite(t, filepath.Join(dir, "contract.json"), c, 0o644)

@@ -38,7 +38,14 @@ done`
 // openPool starts a pool of at most max processes of script.
 func openPool(t *testing.T, script, extra string, max int) *Pool {
 	t.Helper()
-	e, err := LoadExec(writeHandler(t, script, "0.5", `,"mode":"persistent"`+extra), true)
+	return openPoolAt(t, writeHandler(t, script, "0.5", `,"mode":"persistent"`+extra), max)
+}
+
+// openPoolAt starts a pool of at most max processes of the handler in
+// dir, closed when the test ends.
+func openPoolAt(t *testing.T, dir string, max int) *Pool {
+	t.Helper()
+	e, err := LoadExec(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
