@@ -143,7 +143,11 @@ func background(wrapper, pidFile, redirections string) string {
 // RPC_* variables and what the operator lists in
 // RABBITMQ_CONSUMER_HANDLER_ENV; never the consumer's credentials or the
 // rest of its environment.
-func TestExecEnvironment(t *testing.T) {
+// setHandlerEnv gives the consumer an environment with three secrets
+// (values ending in "secret": two settings of its own, one unrelated),
+// LC_TIME and TZ, and HANDLER_SETTING=passed, which handler.EnvVariable
+// names beside a setting of the consumer's.
+func setHandlerEnv(t *testing.T) {
 	t.Setenv("RABBITMQ_CONSUMER_SERVER_PASSWORD", "broker-secret")
 	t.Setenv("RABBITMQ_CONSUMER_LOG_SERVER_API_TOKEN", "log-secret")
 	t.Setenv("UNRELATED_SECRET", "unrelated-secret")
@@ -151,6 +155,10 @@ func TestExecEnvironment(t *testing.T) {
 	t.Setenv("TZ", "Europe/Amsterdam")
 	t.Setenv("HANDLER_SETTING", "passed")
 	t.Setenv(handler.EnvVariable, "HANDLER_SETTING RABBITMQ_CONSUMER_SERVER_PASSWORD")
+}
+
+func TestExecEnvironment(t *testing.T) {
+	setHandlerEnv(t)
 	out := filepath.Join(t.TempDir(), "env")
 	h := harmHandlers(t, map[string]string{"dx_env": `env > ` + out + `; ` + okResponse})
 	if r := h.call(h.caller(true), "dx_env", map[string]any{}); !r.Success {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"github.com/rabbitmq-consumer/rabbitmq-consumer/handler"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/internal/testutil"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/logship"
 	"github.com/rabbitmq-consumer/rabbitmq-consumer/wire"
@@ -63,12 +62,7 @@ func TestPersistentLocks(t *testing.T) {
 // the consumer's, what handler.EnvVariable names but the consumer's own
 // settings, and the protocol's RPC_ variables.
 func TestPersistentEnvironment(t *testing.T) {
-	t.Setenv("RABBITMQ_CONSUMER_SERVER_PASSWORD", "broker-secret")
-	t.Setenv("RABBITMQ_CONSUMER_LOG_SERVER_API_TOKEN", "log-secret")
-	t.Setenv("UNRELATED_SECRET", "unrelated-secret")
-	t.Setenv("TZ", "Europe/Amsterdam")
-	t.Setenv("HANDLER_SETTING", "passed")
-	t.Setenv(handler.EnvVariable, "HANDLER_SETTING RABBITMQ_CONSUMER_SERVER_PASSWORD")
+	setHandlerEnv(t)
 	handlers, _ := persistentWorld(t, "30", "")
 	h := start(t, setup{exchanges: []string{"dx_p"}, handlersDir: handlers})
 	r := h.call(h.caller(false), "dx_p", map[string]any{"do": "environ"})
@@ -82,7 +76,7 @@ func TestPersistentEnvironment(t *testing.T) {
 			t.Errorf("the handler saw %s=%s", k, v)
 		}
 	}
-	for k, want := range map[string]string{"TZ": "Europe/Amsterdam", "HANDLER_SETTING": "passed", "RPC_PROTOCOL": "rabbitmq-consumer/1",
+	for k, want := range map[string]string{"LC_TIME": "C.UTF-8", "TZ": "Europe/Amsterdam", "HANDLER_SETTING": "passed", "RPC_PROTOCOL": "rabbitmq-consumer/1",
 		"RPC_EXCHANGE": "dx_p", "RPC_VIRTUAL_HOST": h.vh.Name} {
 		if env[k] != want {
 			t.Errorf("the handler's %s = %q, want %q", k, env[k], want)
