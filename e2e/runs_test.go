@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,7 +126,7 @@ type rerunCounts struct {
 	Interrupted int
 	// Suspect are the first and second runs of the requests that ran
 	// again after a first run that finished (FinishedRecorded and
-	// FinishedUnrecorded), in that order.
+	// FinishedUnrecorded), in that order, by request number.
 	Suspect [][2]handlerRun
 }
 
@@ -137,7 +139,8 @@ func countReruns(runs []handlerRun, recordedBefore func(first, second handlerRun
 		byN[r.N] = append(byN[r.N], r)
 	}
 	c := rerunCounts{Requests: len(byN), Runs: len(runs)}
-	for _, rs := range byN {
+	for _, n := range slices.Sorted(maps.Keys(byN)) { // Suspect in request order
+		rs := byN[n]
 		if len(rs) < 2 {
 			continue
 		}
