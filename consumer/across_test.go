@@ -100,7 +100,10 @@ func sendOverlapping(t *testing.T, h *harness, c *testrpc.Caller, counter *overl
 	const n = 40
 	var ws []chan wire.Response
 	for i := 0; i < n; i++ {
-		_, w := c.Send("dx_lock", h.queue(), mustJSON(t, lockRequest{Food: []string{"onion", "orange"}[i%2], N: i}), amqp.Publishing{})
+		// Two of each value in a row: the broker hands deliveries to the
+		// two instances in turn, which would give each instance one value
+		// if they alternated.
+		_, w := c.Send("dx_lock", h.queue(), mustJSON(t, lockRequest{Food: []string{"onion", "orange"}[i/2%2], N: i}), amqp.Publishing{})
 		ws = append(ws, w)
 	}
 	for i, w := range ws {
