@@ -168,7 +168,10 @@ func TestRecordRefusedWithServerErrorIsSetAside(t *testing.T) {
 			t.Errorf("the response of a set-aside request was posted: %+v", rf)
 		}
 	}
-	if n := strings.Count(r.logs.String(), `"message":"record set aside`); n != 2 {
+	// The log line of a record set aside follows its line in rejected.jsonl.
+	setAsideLogged := func() int { return strings.Count(r.logs.String(), `"message":"record set aside`) }
+	testutil.WaitFor(t, "both records' set-aside log lines", 30*time.Second, func() bool { return setAsideLogged() >= 2 })
+	if n := setAsideLogged(); n != 2 {
 		t.Errorf("%d log lines say set aside, want 2 (one per record):\n%s", n, r.logs.String())
 	}
 	testutil.WaitFor(t, "8 shipped and 2 set aside in the stats", 30*time.Second, func() bool {
